@@ -1,0 +1,85 @@
+// The contract between the scheduler and the executors (DESIGN.md, "The path of one run").
+//  - Deployment: what never changes during a run: the model, the GPU, and what each GPU holds.
+//  - StepPlan: what one iteration of continuous batching computes, reduced to the quantities that
+//    decide its time: token counts and, per (layer, GPU), the attention work of the heads it holds.
+//  - StepTiming: the step's time and its breakdown per GPU and per phase.
+// The scheduler never knows how a time was produced; swapping the executor is how simulation
+// becomes a hardware run.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/model/gpu_spec.h"
+#include "sim/model/model_spec.h"
+
+namespace kvsim {
+
+struct Deployment {
+  ModelSpec model;
+  GpuSpec gpu;
+  int gpus = 1;
+  std::vector<int> kv_heads_held;            // [layer * gpus + gpu]: kv heads whose weights the GPU holds (copies too)
+  // [layer * gpus + gpu]: the same heads weighted by the share of requests each copy serves. A copy
+  // projects only its requests' tokens, so its GEMM rows are that share of the step's tokens while its
+  // weights are read in full (Fair-Copying's data parallelism within a head).
+  std::vector<double> kv_heads_served;
+  std::vector<std::int64_t> weight_bytes;    // [gpu]
+  int index(int layer, int gpu) const { return layer * gpus + gpu; }
+};
+
+struct StepPlan {
+  int decode_requests = 0;    // requests generating one token this step
+  int prefill_requests = 0;   // requests with a prompt chunk this step
+  int prefill_tokens = 0;     // prompt tokens processed this step
+  int prefill_completions = 0;  // prompts finished this step (each emits its first token: LM head rows)
+  // [layer * gpus + gpu]: KV tokens that decode attention reads on that GPU in that layer, summed over
+  // the heads (and request shares) it serves.
+  std::span<const double> decode_kv_tokens;
+  // [layer * gpus + gpu]: causal query-key pairs of this step's prompt chunks, summed over the heads
+  // of each request that the GPU serves. Empty when no prefill runs.
+  std::span<const double> prefill_pairs;
+  bool want_trace = false;    // fill StepTiming::slices
+  int tokens() const { return decode_requests + prefill_tokens; }
+};
+
+enum class Phase : std::uint8_t { gemm, attention, allreduce, other };
+inline constexpr int kPhaseCount = 4;
+inline const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::gemm: return "gemm";
+    case Phase::attention: return "attention";
+    case Phase::allreduce: return "allreduce";
+    case Phase::other: return "other";
+  }
+  return "?";
+}
+
+// One slice of a GPU's timeline within a step, for trace.json.
+struct TraceSlice {
+  int gpu;
+  int layer;        // -1 for the LM head
+  const char* name; // "attn" (qkv + attention + o-proj), "allreduce", "mlp", "lm_head"
+  double start_s;   // from the start of the step
+  double duration_s;
+};
+
+struct StepTiming {
+  double step_s = 0;
+  std::vector<double> busy_s;                 // [gpu]: computing or communicating (not waiting at a barrier)
+  std::vector<double> phase_s;                // [gpu * kPhaseCount + phase]
+  std::vector<double> attention_s;            // [layer * gpus + gpu]
+  std::vector<TraceSlice> slices;             // only when the plan asks for them
+
+  void reset(int layers, int gpus) {
+    step_s = 0;
+    busy_s.assign(static_cast<std::size_t>(gpus), 0.0);
+    phase_s.assign(static_cast<std::size_t>(gpus) * kPhaseCount, 0.0);
+    attention_s.assign(static_cast<std::size_t>(layers) * gpus, 0.0);
+    slices.clear();
+  }
+};
+
+}  // namespace kvsim

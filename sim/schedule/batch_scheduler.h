@@ -1,0 +1,93 @@
+// BatchScheduler: continuous batching as vLLM does it, with admission by per-GPU KV memory.
+//
+// Each step: every running request past its prefill decodes one token; the remaining token budget
+// (max_batched_tokens) goes to prompt chunks, first of requests already prefilling, then of waiting
+// requests admitted in arrival order while the running set is below max_batch_size and every GPU has
+// room for the request's KV. Without chunked prefill a prompt is processed whole (alone in a step if
+// it exceeds the budget). A request reserves its peak KV on each GPU at admission (the uncompressed
+// prompt while a chunked prefill is in progress, the compressed cache plus every decoded token after)
+// and releases it when done; one whose reservation exceeds a GPU's free KV capacity with nothing else
+// running can never fit and is rejected with the reason. Waiting requests are admitted strictly in
+// order (head-of-line), so a large request is not starved by smaller ones behind it.
+//
+// Memory and attention work are kept as running totals per (layer, GPU): a decode step adds each
+// running request's growth in O(layers x GPUs), whatever the number of requests and heads.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "sim/budget/budget_source.h"
+#include "sim/executor/step_plan.h"
+#include "sim/placement/placement.h"
+#include "sim/scenario/scenario.h"
+#include "sim/schedule/kv_footprint.h"
+#include "sim/schedule/request_record.h"
+#include "sim/workload/workload.h"
+
+namespace kvsim {
+
+class BatchScheduler {
+ public:
+  BatchScheduler(const Scenario& scenario, const Deployment& deployment, const Placement& placement,
+                 const BudgetSource& budgets, std::vector<RequestRecord>& records);
+
+  void arrive(const Request& request);
+  // Builds the next step at time `now_s`; false if there is nothing to run (idle until an arrival).
+  bool plan_step(double now_s, StepPlan& plan);
+  // Applies the planned step, which ended at `end_s`.
+  void finish_step(double end_s);
+
+  bool idle() const { return running_.empty() && waiting_.empty(); }
+  const std::vector<std::int64_t>& kv_capacity_bytes() const { return capacity_bytes_; }
+  const std::vector<std::int64_t>& peak_kv_bytes() const { return peak_used_bytes_; }
+  std::int64_t steps() const { return steps_; }
+  int peak_running() const { return peak_running_; }
+
+ private:
+  struct Running {
+    Request request;
+    int slot = -1;           // index into footprints_
+    int prefilled = 0;       // prompt tokens processed
+    int generated = 0;       // output tokens produced
+    int chunk = 0;           // prompt tokens scheduled in the current step
+    std::vector<std::int64_t> reserved_bytes;  // [gpu]
+  };
+
+  bool try_admit(double now_s, int& token_budget, bool step_empty);
+  void prepare_head_footprint();
+  int acquire_slot();
+  void release(Running& r);
+  void enter_decode(Running& r);
+  void leave_decode(const Running& r);
+
+  const Scenario& scenario_;
+  const Deployment& deployment_;
+  const Placement& placement_;
+  const BudgetSource& budgets_;
+  std::vector<RequestRecord>& records_;
+  int L_, G_;
+  std::int64_t row_bytes_;
+
+  std::deque<Request> waiting_;
+  std::vector<Running> running_;  // admission order
+  std::vector<KvFootprint> footprints_;
+  std::vector<int> free_slots_;
+  int head_slot_ = -1;            // footprint of waiting_.front(), computed once
+  HeadBudgets head_budgets_;
+
+  std::vector<std::int64_t> capacity_bytes_;   // [gpu]: memory - reserve - weights
+  std::vector<std::int64_t> reserved_bytes_;   // [gpu]
+  std::vector<std::int64_t> peak_used_bytes_;  // [gpu]
+  std::vector<double> decode_tokens_;          // [cell]: KV tokens of decoding requests
+  std::vector<double> decode_growth_;          // [cell]: their growth per step
+  std::vector<double> step_decode_tokens_;     // [cell]: read by this step
+  std::vector<double> step_prefill_pairs_;     // [cell]
+  int decoding_ = 0;
+  std::int64_t steps_ = 0;
+  int peak_running_ = 0;
+};
+
+}  // namespace kvsim

@@ -1,0 +1,133 @@
+// Topology: the GPUs of a scenario and what joins them (NVLink/NVSwitch, PCIe switches, CPU sockets,
+// NICs, network switches), held as a Boost.Graph graph, and the cost of NCCL-style collectives over
+// any ordered group of GPUs derived from that graph.
+//
+// Units: bytes per second and seconds inside; JSON says GB/s (1e9 bytes/s) and microseconds. Every
+// link is full duplex and its bandwidth is per direction. Bandwidths follow the nccl-tests
+// convention: ring() returns the bus bandwidth ("busbw"), the rate every ring link must sustain, so
+// all-reduce algbw = busbw * n / (2(n-1)) and all-gather algbw = busbw * n / (n-1).
+//
+// How a cost is derived (collectives.cpp says why in detail):
+//   * gpu_path: widest path (largest bottleneck bandwidth), ties broken by smallest summed latency.
+//   * ring(group): each consecutive pair (g[i] -> g[i+1], cyclic) is routed along its path; a hop
+//     that leaves a host is spread over one NCCL channel per rail NIC. A directed link carrying the
+//     traffic of k hops gives each bandwidth/k; the ring's bandwidth is the smallest such share.
+//     Its latency is the mean hop latency, so 2(n-1) steps of it are the all-reduce latency.
+//   * allreduce_s = min(ring, tree); tree (NCCL's double binary tree) exists only for groups that
+//     span hosts, and wins only for small messages. Measured NCCL data, when attached, overrides.
+//
+// Build a Topology with make_topology() (topology_json.cpp) from a scenario's "topology" value; see
+// sim/topology/README.md for the JSON schema and presets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/topology/graph.h"
+
+namespace kvsim {
+
+// Which GPUs a group has and how many hosts it spans (hosts = 0 in a key: any number of hosts).
+struct GroupShape {
+  int gpus = 0;
+  int hosts = 0;
+  auto operator<=>(const GroupShape&) const = default;
+};
+
+// Measured all-reduce: (message bytes, seconds), bytes strictly increasing.
+using MeasuredCurve = std::vector<std::pair<std::int64_t, double>>;
+
+// Everything needed to price collectives on one group, computed once from the graph. Cheap to copy
+// and to evaluate; the scheduler should keep one per TP group rather than call Topology per step.
+struct GroupCost {
+  GroupShape shape;
+  LinkSpec ring;                    // busbw and mean hop latency (per ring step)
+  bool has_tree = false;            // group spans hosts: NCCL may pick its tree
+  double tree_latency_s = 0;        // 2 * (chain depth * intra hop + tree depth * inter hop)
+  MeasuredCurve measured;           // empty: use the model
+
+  double ring_allreduce_s(std::int64_t bytes) const;
+  double tree_allreduce_s(std::int64_t bytes) const;  // +inf without a tree
+  double allreduce_s(std::int64_t bytes) const;       // measured if present, else min(ring, tree)
+  double allgather_s(std::int64_t bytes_total) const;
+};
+
+// Log-log piecewise linear through the points; below the first point its time (a latency floor);
+// beyond the last, linear in bytes along the last segment's slope (bandwidth-bound regime).
+double interpolate_measured(const MeasuredCurve& curve, std::int64_t bytes);
+
+class Topology {
+ public:
+  // graph: built by presets.cpp or topology_json.cpp. Validates what only the whole graph shows
+  // (at least one GPU, every GPU reaches every other) and throws InputError naming file/pointer.
+  Topology(std::string name, TopologyGraph graph, const std::string& file, const std::string& pointer);
+
+  int gpu_count() const { return static_cast<int>(gpu_vertex_.size()); }
+  std::string_view name() const { return name_; }
+  const TopologyGraph& graph() const { return graph_; }
+  std::string_view gpu_name(int gpu) const { return graph_[gpu_vertex_.at(gpu)].name; }
+
+  // Hosts: GPUs reachable from each other without crossing a NIC or network switch (one server, or
+  // one NVLink domain). Numbered by their lowest GPU id.
+  int host_count() const { return host_count_; }
+  int host_of(int gpu) const { return host_of_gpu_.at(gpu); }
+  GroupShape shape_of(std::span<const int> group) const;
+
+  LinkSpec gpu_path(int a, int b) const;
+  LinkSpec ring(std::span<const int> group) const;
+  GroupCost group_cost(std::span<const int> group) const;
+  double allreduce_s(std::int64_t bytes, std::span<const int> group) const;
+  double allgather_s(std::int64_t bytes_total, std::span<const int> group) const;
+  // Point to point (NCCL send/recv, or a KV head copied between GPUs): path latency + bytes / path
+  // bandwidth. Zero for src == dst.
+  double sendrecv_s(std::int64_t bytes, int src, int dst) const;
+
+  // Partition all GPUs into groups of tp_size: GPUs sorted by (host, id), cut into consecutive
+  // runs, so groups stay inside a host whenever tp_size divides the host's GPUs and otherwise span
+  // whole hosts. file/pointer name the scenario value that asked for tp_size in the error.
+  std::vector<std::vector<int>> tp_groups(int tp_size, const std::string& file = "scenario",
+                                          const std::string& pointer = "/tp") const;
+
+  // Attach measured all-reduce times (from a calibration profile); allreduce_s then interpolates
+  // them for groups of that shape. An exact {gpus, hosts} key wins over {gpus, 0} (any hosts).
+  // file/pointer locate the curve for the error message if it is malformed.
+  void set_measured_allreduce(GroupShape shape, MeasuredCurve points, const std::string& file = "calibration",
+                              const std::string& pointer = "");
+  void set_measured_allreduce(int group_size, MeasuredCurve points, const std::string& file = "calibration",
+                              const std::string& pointer = "") {
+    set_measured_allreduce(GroupShape{.gpus = group_size, .hosts = 0}, std::move(points), file, pointer);
+  }
+
+  // The explicit JSON form of this graph; make_topology() of it builds the same topology.
+  nlohmann::json to_json() const;
+
+ private:
+  void check_group(std::span<const int> group) const;
+  const Route& route_from_gpu(int gpu, Vertex to) const;
+  std::vector<Route> hop_routes(std::span<const int> group, std::size_t i) const;  // collectives.cpp
+  GroupCost model_cost(std::span<const int> group) const;                          // collectives.cpp
+
+  std::string name_;
+  TopologyGraph graph_;
+  std::vector<Vertex> gpu_vertex_;              // gpu id -> vertex
+  std::vector<double> link_bandwidth_;          // link id -> bytes/s per direction
+  std::vector<int> host_of_gpu_;
+  int host_count_ = 0;
+  std::vector<std::vector<Route>> gpu_routes_;  // [gpu][vertex]: widest route from the GPU
+  std::vector<int> gpu_nic_;                    // [gpu]: vertex of the NIC NCCL would give it, -1 none
+  std::map<std::pair<Vertex, Vertex>, Route> nic_routes_;  // NIC -> NIC over network nodes only
+  std::map<GroupShape, MeasuredCurve> measured_;
+};
+
+// Build from a scenario's "topology" value: a preset name, {"preset": ..., overrides}, or the explicit
+// {"nodes": [...], "links": [...]} form. pointer is where the value sits ("/topology").
+Topology make_topology(const nlohmann::json& topology_config, const std::string& file, const std::string& pointer);
+
+}  // namespace kvsim
