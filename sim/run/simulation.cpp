@@ -4,15 +4,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "sim/budget/budget_source.h"
 #include "sim/core/event_queue.h"
 #include "sim/core/input_error.h"
 #include "sim/core/rng.h"
 #include "sim/executor/roofline_costs.h"
+#include "sim/executor/topology_costs.h"
 #include "sim/executor/tp_step_composer.h"
 #include "sim/placement/placement.h"
 #include "sim/schedule/batch_scheduler.h"
+#include "sim/topology/topology.h"
 #include "sim/workload/workload.h"
 
 namespace kvsim {
@@ -57,10 +60,10 @@ Deployment make_deployment(const Scenario& s, const Placement& placement) {
   return d;
 }
 
-std::unique_ptr<StepExecutor> make_executor(const Scenario& s, const Deployment& d) {
+std::unique_ptr<OpCosts> make_op_costs(const Scenario& s) {
   switch (s.executor) {
     case ExecutorKind::roofline:
-      return std::make_unique<TpStepComposer>("roofline", d, std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes));
+      return std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes);
     case ExecutorKind::calibrated:
     case ExecutorKind::cuda:
       break;
@@ -68,6 +71,32 @@ std::unique_ptr<StepExecutor> make_executor(const Scenario& s, const Deployment&
   throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\")",
                    s.executor == ExecutorKind::cuda ? "\"cuda\"" : "\"calibrated\"");
 }
+
+// The TP groups of the replicas: from the topology graph when the scenario has one, otherwise
+// consecutive GPU ids (and all-reduces priced by the GPU's own interconnect figures).
+std::vector<std::vector<int>> tp_groups(const Scenario& s, const std::optional<Topology>& topology) {
+  if (topology) {
+    const int want = s.gpus * s.replicas;
+    if (topology->gpu_count() != want)
+      throw InputError(s.file, "/topology",
+                       "a topology with hardware.gpus x hardware.replicas = " + std::to_string(want) + " GPUs",
+                       std::to_string(topology->gpu_count()) + " GPUs");
+    return topology->tp_groups(s.gpus, s.file, "/hardware/gpus");
+  }
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(s.replicas));
+  for (int r = 0; r < s.replicas; ++r)
+    for (int g = 0; g < s.gpus; ++g) groups[static_cast<std::size_t>(r)].push_back(r * s.gpus + g);
+  return groups;
+}
+
+// One TP group: its scheduler and executor, and whether it is running a step.
+struct Replica {
+  std::vector<int> gpus;  // global GPU ids, in TP rank order
+  std::unique_ptr<StepExecutor> executor;
+  std::unique_ptr<BatchScheduler> scheduler;
+  bool busy = false;
+  bool wake_pending = false;
+};
 
 }  // namespace
 
@@ -83,13 +112,13 @@ RunResult simulate(const Scenario& s) {
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
   const Placement placement = make_placement(s.placement, preq, s.file, "/placement");
   const Deployment deployment = make_deployment(s, placement);
-  auto executor = make_executor(s, deployment);
+  std::optional<Topology> topology;
+  if (!s.topology.is_null()) topology.emplace(make_topology(s.topology, s.file, "/topology"));
 
   RunResult result;
-  result.executor = std::string(executor->name());
   result.scenario = s.source;
   result.layers = s.model.layers;
-  result.gpus = s.gpus;
+  result.gpus = s.gpus * s.replicas;
   result.placement = placement.to_json();
   result.placement_quality = evaluate_placement(placement, s.model, preq.head_load).to_json();
   result.requests.resize(requests.size());
@@ -101,75 +130,111 @@ RunResult simulate(const Scenario& s) {
     rec.output_tokens = r.output_tokens;
   }
 
-  BatchScheduler scheduler(s, deployment, placement, *budgets, result.requests);
-  EventQueue<EventKind, std::int64_t> events;  // payload: request id for arrivals
+  std::vector<Replica> replicas;
+  for (auto& group : tp_groups(s, topology)) {
+    Replica rep;
+    std::unique_ptr<OpCosts> costs = make_op_costs(s);
+    if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));
+    const std::string name = s.executor == ExecutorKind::roofline ? "roofline" : "calibrated";
+    rep.executor = std::make_unique<TpStepComposer>(name, deployment, std::move(costs));
+    rep.scheduler = std::make_unique<BatchScheduler>(s, deployment, placement, *budgets, result.requests);
+    rep.gpus = std::move(group);
+    replicas.push_back(std::move(rep));
+  }
+  result.executor = std::string(replicas.front().executor->name());
+
+  EventQueue<EventKind, std::int64_t> events;  // payload: request id (arrival) or replica index
   for (const Request& r : requests) events.push(r.arrival_s, EventKind::arrival, r.id);
 
-  const std::size_t cells = static_cast<std::size_t>(s.model.layers) * s.gpus;
-  result.attention_s.assign(cells, 0.0);
-  result.gpu.resize(static_cast<std::size_t>(s.gpus));
+  const int G = s.gpus, total_gpus = result.gpus, L = s.model.layers;
+  result.attention_s.assign(static_cast<std::size_t>(L) * total_gpus, 0.0);
+  result.gpu.resize(static_cast<std::size_t>(total_gpus));
   StepPlan plan;
   StepTiming timing;
-  bool busy = false;
-  bool wake_pending = false;
   double now = 0;
-  auto start_step = [&](double t) {
-    if (!scheduler.plan_step(t, plan)) return;
-    plan.want_trace = scheduler.steps() < s.output.trace_detail_steps;
-    executor->time_step(plan, timing);
-    for (std::size_t i = 0; i < cells; ++i) result.attention_s[i] += timing.attention_s[i];
-    for (int g = 0; g < s.gpus; ++g) {
-      GpuResult& gr = result.gpu[static_cast<std::size_t>(g)];
+  auto start_step = [&](std::size_t ri, double t) {
+    Replica& rep = replicas[ri];
+    if (!rep.scheduler->plan_step(t, plan)) return;
+    plan.want_trace = ri == 0 && rep.scheduler->steps() < s.output.trace_detail_steps;
+    rep.executor->time_step(plan, timing);
+    for (int g = 0; g < G; ++g) {
+      const int global = rep.gpus[static_cast<std::size_t>(g)];
+      GpuResult& gr = result.gpu[static_cast<std::size_t>(global)];
       gr.busy_s += timing.busy_s[static_cast<std::size_t>(g)];
-      for (int p = 0; p < kPhaseCount; ++p)
-        gr.phase_s[p] += timing.phase_s[static_cast<std::size_t>(g) * kPhaseCount + p];
+      for (int p = 0; p < kPhaseCount; ++p) gr.phase_s[p] += timing.phase_s[static_cast<std::size_t>(g) * kPhaseCount + p];
+      for (int l = 0; l < L; ++l)
+        result.attention_s[static_cast<std::size_t>(l) * total_gpus + global] +=
+            timing.attention_s[static_cast<std::size_t>(l) * G + g];
     }
     result.step_mix.add(plan.decode_requests, plan.prefill_tokens, timing.step_s);
-    if (result.step_records.size() < RunResult::kMaxTracedSteps)
+    if (ri == 0 && result.step_records.size() < RunResult::kMaxTracedSteps)
       result.step_records.push_back({t, timing.step_s, plan.decode_requests, plan.prefill_tokens});
     for (TraceSlice slice : timing.slices) {
       slice.start_s += t;
       result.slices.push_back(slice);
     }
-    busy = true;
-    events.push(t + timing.step_s, EventKind::step_end, -1);
+    rep.busy = true;
+    events.push(t + timing.step_s, EventKind::step_end, static_cast<std::int64_t>(ri));
+  };
+  auto route = [&](const Request& r) -> std::size_t {
+    if (s.router == Scenario::Router::round_robin) return static_cast<std::size_t>(r.id % s.replicas);
+    std::size_t best = 0;  // least outstanding requests, ties to the lowest index
+    for (std::size_t i = 1; i < replicas.size(); ++i)
+      if (replicas[i].scheduler->outstanding() < replicas[best].scheduler->outstanding()) best = i;
+    return best;
   };
   while (!events.empty()) {
     const auto e = events.pop();
     now = e.time_s;
     switch (e.kind) {
-      case EventKind::arrival:
-        scheduler.arrive(requests[static_cast<std::size_t>(e.payload)]);
-        if (!busy && !wake_pending) {
-          events.push(now, EventKind::wake, -1);
-          wake_pending = true;
+      case EventKind::arrival: {
+        const Request& r = requests[static_cast<std::size_t>(e.payload)];
+        const std::size_t ri = route(r);
+        Replica& rep = replicas[ri];
+        rep.scheduler->arrive(r);
+        if (!rep.busy && !rep.wake_pending) {
+          events.push(now, EventKind::wake, static_cast<std::int64_t>(ri));
+          rep.wake_pending = true;
         }
         break;
-      case EventKind::wake:
-        wake_pending = false;
-        if (!busy) start_step(now);
+      }
+      case EventKind::wake: {
+        Replica& rep = replicas[static_cast<std::size_t>(e.payload)];
+        rep.wake_pending = false;
+        if (!rep.busy) start_step(static_cast<std::size_t>(e.payload), now);
         break;
-      case EventKind::step_end:
-        scheduler.finish_step(now);
-        busy = false;
-        start_step(now);
+      }
+      case EventKind::step_end: {
+        Replica& rep = replicas[static_cast<std::size_t>(e.payload)];
+        rep.scheduler->finish_step(now);
+        rep.busy = false;
+        start_step(static_cast<std::size_t>(e.payload), now);
         break;
+      }
     }
   }
 
   result.simulated_s = now;
-  result.steps = scheduler.steps();
-  result.peak_running = scheduler.peak_running();
-  for (int g = 0; g < s.gpus; ++g) {
-    GpuResult& gr = result.gpu[static_cast<std::size_t>(g)];
-    gr.id = g;
-    gr.weights_bytes = deployment.weight_bytes[static_cast<std::size_t>(g)];
-    gr.kv_capacity_bytes = scheduler.kv_capacity_bytes()[static_cast<std::size_t>(g)];
-    gr.peak_kv_bytes = scheduler.peak_kv_bytes()[static_cast<std::size_t>(g)];
-    for (int l = 0; l < s.model.layers; ++l) gr.attention_s += result.attention_s[static_cast<std::size_t>(l) * s.gpus + g];
+  for (const Replica& rep : replicas) {
+    result.steps += rep.scheduler->steps();
+    result.peak_running = std::max(result.peak_running, rep.scheduler->peak_running());
+    for (int g = 0; g < G; ++g) {
+      const int global = rep.gpus[static_cast<std::size_t>(g)];
+      GpuResult& gr = result.gpu[static_cast<std::size_t>(global)];
+      gr.id = global;
+      gr.weights_bytes = deployment.weight_bytes[static_cast<std::size_t>(g)];
+      gr.kv_capacity_bytes = rep.scheduler->kv_capacity_bytes()[static_cast<std::size_t>(g)];
+      gr.peak_kv_bytes = rep.scheduler->peak_kv_bytes()[static_cast<std::size_t>(g)];
+      for (int l = 0; l < L; ++l) gr.attention_s += result.attention_s[static_cast<std::size_t>(l) * total_gpus + global];
+    }
   }
-  result.notes = executor->notes();
+  result.notes = replicas.front().executor->notes();
   result.notes["kv_policy"] = budgets->describe();
+  if (s.replicas > 1) {
+    result.notes["replicas"] = s.replicas;
+    result.notes["router"] = s.router == Scenario::Router::round_robin ? "round_robin" : "least_loaded";
+  }
+  if (topology) result.notes["topology"] = std::string(topology->name());
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;
 }

@@ -1,6 +1,6 @@
 // Scenario: one fully validated simulation input. load_scenario() reads the JSON file (or the
 // built-in default), applies a variant's patches, checks every field and returns this struct; the
-// kv_policy, placement and topology objects are kept as JSON and parsed by their own modules, which
+// kv_policy, attention_policy, placement and topology objects are kept as JSON and parsed by their own modules, which
 // report errors with the same file and pointer conventions.
 #pragma once
 
@@ -45,11 +45,14 @@ struct Scenario {
   std::uint64_t seed = 1;
   ModelSpec model;
   GpuSpec gpu;
-  int gpus = 1;
+  int gpus = 1;                      // GPUs of one tensor-parallel group
+  int replicas = 1;                  // data-parallel copies of the TP group behind a request router
+  enum class Router { round_robin, least_loaded } router = Router::round_robin;
   double reserve_fraction = 0.1;     // of GPU memory kept for activations, workspace and the allocator
   WorkloadSpec workload;
   SchedulerSpec scheduler;
   nlohmann::json kv_policy;          // sim/budget parses it
+  nlohmann::json attention_policy;   // sim/policy parses it (null: {"kind": "full"})
   nlohmann::json placement;          // sim/placement parses it
   nlohmann::json topology;           // sim/topology parses it (null: a ring at the GPU's interconnect rate)
   ExecutorKind executor = ExecutorKind::roofline;

@@ -16,6 +16,43 @@ std::string joined(const std::vector<std::string>& names) {
   return s;
 }
 
+// "vision": a preset name, null (a text-only model) or an object with every field (or a "preset"
+// and the fields to change).
+std::optional<VisionSpec> parse_vision(const JsonReader& r) {
+  const std::string presets = "\"clip-vit-l-14-336\"";
+  if (r.json().is_null()) return std::nullopt;
+  if (r.json().is_string()) {
+    auto preset = vision_preset(r.json().get<std::string>());
+    if (!preset) r.fail_here("a vision tower preset (" + presets + "), an object or null", JsonReader::describe(r.json()));
+    return preset;
+  }
+  r.expect_object();
+  r.reject_unknown_keys({"preset", "name", "layers", "hidden", "ffn", "heads", "patch_tokens", "extra_tokens",
+                         "projector_hidden"});
+  VisionSpec v;
+  const bool custom = !r.has("preset");
+  if (!custom) {
+    auto preset = vision_preset(r.string("preset"));
+    if (!preset) r.fail("preset", "one of " + presets, JsonReader::describe(r.json()["preset"]));
+    v = *preset;
+  }
+  auto field = [&](std::string_view key, int current, int min, int max) {
+    if (custom && !r.has(key)) r.fail(key, "an integer (custom vision towers give every shape)", "nothing");
+    return static_cast<int>(r.integer_or(key, current, min, max));
+  };
+  v.name = r.string_or("name", custom ? "custom" : v.name);
+  v.layers = field("layers", v.layers, 1, 1024);
+  v.hidden = field("hidden", v.hidden, 1, 1 << 20);
+  v.ffn = field("ffn", v.ffn, 1, 1 << 22);
+  v.heads = field("heads", v.heads, 1, 4096);
+  v.patch_tokens = field("patch_tokens", v.patch_tokens, 1, 1 << 20);
+  v.extra_tokens = field("extra_tokens", v.extra_tokens, 0, 1 << 20);
+  v.projector_hidden = field("projector_hidden", v.projector_hidden, 1, 1 << 22);
+  if (v.hidden % v.heads != 0)
+    r.fail("heads", "a divisor of hidden (" + std::to_string(v.hidden) + ")", std::to_string(v.heads));
+  return v;
+}
+
 ModelSpec parse_model(const JsonReader& r) {
   if (r.json().is_string()) {
     auto preset = model_preset(r.json().get<std::string>());
@@ -25,7 +62,7 @@ ModelSpec parse_model(const JsonReader& r) {
   }
   r.expect_object();
   r.reject_unknown_keys({"preset", "name", "layers", "hidden", "ffn", "q_heads", "kv_heads", "head_dim", "vocab",
-                         "dtype_bytes", "tied_embeddings"});
+                         "dtype_bytes", "tied_embeddings", "vision"});
   ModelSpec m;
   if (r.has("preset")) {
     auto preset = model_preset(r.string("preset"));
@@ -47,6 +84,7 @@ ModelSpec parse_model(const JsonReader& r) {
   m.vocab = field("vocab", m.vocab, 1, 1 << 24);
   m.dtype_bytes = static_cast<int>(r.integer_or("dtype_bytes", m.dtype_bytes, 1, 8));
   m.tied_embeddings = r.boolean_or("tied_embeddings", m.tied_embeddings);
+  if (r.has("vision")) m.vision = parse_vision(r.at("vision"));
   if (m.q_heads % m.kv_heads != 0)
     r.fail("kv_heads", "a divisor of q_heads (" + std::to_string(m.q_heads) + ")", std::to_string(m.kv_heads));
   return m;
@@ -82,10 +120,10 @@ GpuSpec parse_gpu(const JsonReader& r) {
   return g;
 }
 
-LengthDist parse_length(const JsonReader& parent, std::string_view key) {
+LengthDist parse_length(const JsonReader& parent, std::string_view key, int min = 1) {
   const JsonReader r = parent.at(key);
   if (r.json().is_number()) {
-    const int n = static_cast<int>(r.as_integer(1, 10'000'000));
+    const int n = static_cast<int>(r.as_integer(min, 10'000'000));
     return {n, n};
   }
   if (!r.json().is_object())
@@ -94,20 +132,21 @@ LengthDist parse_length(const JsonReader& parent, std::string_view key) {
   const JsonReader u = r.at("uniform");
   u.expect_array();
   if (u.size() != 2) u.fail_here("[min, max]", JsonReader::describe(u.json()));
-  const int lo = static_cast<int>(u.at(std::size_t{0}).as_integer(1, 10'000'000));
-  const int hi = static_cast<int>(u.at(std::size_t{1}).as_integer(1, 10'000'000));
+  const int lo = static_cast<int>(u.at(std::size_t{0}).as_integer(min, 10'000'000));
+  const int hi = static_cast<int>(u.at(std::size_t{1}).as_integer(min, 10'000'000));
   if (hi < lo) u.at(std::size_t{1}).fail_here("max >= min (" + std::to_string(lo) + ")", std::to_string(hi));
   return {lo, hi};
 }
 
 WorkloadSpec parse_workload(const JsonReader& r, const std::filesystem::path& base_dir) {
   r.expect_object();
-  r.reject_unknown_keys({"arrival", "rate_per_s", "requests", "prompt_tokens", "output_tokens", "trace"});
+  r.reject_unknown_keys({"arrival", "rate_per_s", "requests", "prompt_tokens", "output_tokens", "prefix_tokens",
+                         "images", "trace"});
   WorkloadSpec w;
   const std::string arrival = r.choice("arrival", {"poisson", "batch", "trace"});
   if (arrival == "trace") {
     w.arrival = WorkloadSpec::Arrival::trace;
-    for (const char* key : {"rate_per_s", "requests", "prompt_tokens", "output_tokens"})
+    for (const char* key : {"rate_per_s", "requests", "prompt_tokens", "output_tokens", "prefix_tokens", "images"})
       if (r.has(key)) r.fail(key, "no value (a trace gives arrivals and lengths)", JsonReader::describe(r.json()[key]));
     w.trace_path = resolve_data_path(r.string("trace"), base_dir).string();
     w.trace_pointer = r.pointer_to("trace");
@@ -121,6 +160,15 @@ WorkloadSpec parse_workload(const JsonReader& r, const std::filesystem::path& ba
   w.requests = static_cast<int>(r.integer("requests", 1, 100'000'000));
   w.prompt_tokens = parse_length(r, "prompt_tokens");
   w.output_tokens = parse_length(r, "output_tokens");
+  // Vision-language prompts: [prefix][images][text]; prompt_tokens is then the text after the images.
+  if (r.has("prefix_tokens")) w.prefix_tokens = parse_length(r, "prefix_tokens", 0);
+  if (r.has("images")) {
+    const JsonReader im = r.at("images");
+    im.expect_object();
+    im.reject_unknown_keys({"count", "tokens_per_image"});
+    w.images = parse_length(im, "count", 0);
+    w.tokens_per_image = parse_length(im, "tokens_per_image", 1);
+  }
   return w;
 }
 
@@ -165,7 +213,8 @@ std::vector<Variant> parse_variants(const JsonReader& r) {
 Scenario parse_scenario(const nlohmann::json& root, const std::string& file, const std::filesystem::path& base_dir) {
   const JsonReader r(root, file, "");
   r.expect_object();
-  r.reject_unknown_keys({"schema_version", "name", "seed", "model", "hardware", "workload", "kv_policy", "placement",
+  r.reject_unknown_keys({"schema_version", "name", "seed", "model", "hardware", "workload", "kv_policy",
+                         "attention_policy", "placement",
                          "topology", "scheduler", "executor", "output", "variants"});
   const auto version = r.integer("schema_version", 0, 1'000'000);
   if (version != kScenarioSchemaVersion)
@@ -180,14 +229,21 @@ Scenario parse_scenario(const nlohmann::json& root, const std::string& file, con
 
   const JsonReader hw = r.at("hardware");
   hw.expect_object();
-  hw.reject_unknown_keys({"gpu", "gpus", "reserve_fraction"});
+  hw.reject_unknown_keys({"gpu", "gpus", "replicas", "router", "reserve_fraction"});
   s.gpu = parse_gpu(hw.at("gpu"));
   s.gpus = static_cast<int>(hw.integer("gpus", 1, 4096));
+  s.replicas = static_cast<int>(hw.integer_or("replicas", 1, 1, 4096));
+  s.router = hw.choice_or("router", "round_robin", {"round_robin", "least_loaded"}) == "round_robin"
+                 ? Scenario::Router::round_robin : Scenario::Router::least_loaded;
   s.reserve_fraction = hw.number_or("reserve_fraction", s.reserve_fraction, 0.0, 0.9);
 
   s.workload = parse_workload(r.at("workload"), base_dir);
   if (r.has("scheduler")) s.scheduler = parse_scheduler(r.at("scheduler"));
   s.kv_policy = r.has("kv_policy") ? r.at("kv_policy").json() : nlohmann::json{{"kind", "full"}};
+  if (r.has("attention_policy")) s.attention_policy = r.at("attention_policy").json();
+  if (s.workload.images.max > 0 && !s.model.vision)
+    r.at("workload").fail("images", "a model with a vision tower to encode them (a LLaVA preset or \"vision\" in /model)",
+                          "images for " + s.model.name + ", which has none");
   s.placement = r.has("placement") ? r.at("placement").json() : nlohmann::json{{"kind", "tensor_parallel"}};
   s.topology = r.has("topology") ? r.at("topology").json() : nlohmann::json();
 

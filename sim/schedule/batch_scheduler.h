@@ -41,6 +41,8 @@ class BatchScheduler {
   void finish_step(double end_s);
 
   bool idle() const { return running_.empty() && waiting_.empty(); }
+  // Requests this scheduler holds (waiting or running): what a least-loaded router compares.
+  std::size_t outstanding() const { return running_.size() + waiting_.size(); }
   const std::vector<std::int64_t>& kv_capacity_bytes() const { return capacity_bytes_; }
   const std::vector<std::int64_t>& peak_kv_bytes() const { return peak_used_bytes_; }
   std::int64_t steps() const { return steps_; }

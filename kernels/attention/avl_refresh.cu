@@ -1,0 +1,128 @@
+// A-VL refresh: head-averaged image-token scores and the top-k core selection (see avl_refresh.h).
+// The score kernel is CUDA-core code: it runs once every K steps over at most a few thousand image
+// tokens per request, so simplicity wins over tensor cores here.
+#include "kernels/attention/avl_refresh.h"
+
+#include "kernels/common/cuda_check.h"
+#include "kernels/common/ptx.cuh"
+#include "kernels/topk/topk.h"
+
+#include <cmath>
+
+namespace kvsim::kernels {
+namespace {
+
+constexpr int kScoreThreads = 128;
+constexpr int kMaxGroup = 8;
+
+// Grid (tiles of image tokens, requests); one thread per image token; q (fp32) and lse in shared.
+template <int D>
+__global__ void __launch_bounds__(kScoreThreads) image_scores_kernel(AvlImageScoresParams p, float scale) {
+  extern __shared__ float sh[];
+  const int request = blockIdx.y;
+  const int heads = p.cache.num_kv_heads * p.group_size;
+  float* q = sh;               // [heads][D]
+  float* lse = sh + heads * D; // [heads]
+  for (int i = threadIdx.x; i < heads * D; i += kScoreThreads)
+    q[i] = __bfloat162float(p.q[static_cast<int64_t>(request) * heads * D + i]);
+  for (int i = threadIdx.x; i < heads; i += kScoreThreads) lse[i] = p.lse[static_cast<int64_t>(request) * heads + i];
+  __syncthreads();
+
+  const AvlRequest r = p.requests[request];
+  const int token = blockIdx.x * kScoreThreads + threadIdx.x;
+  if (token >= r.num_secondary) return;
+  float total = 0.0f;
+  for (int kvh = 0; kvh < p.cache.num_kv_heads; ++kvh) {
+    const int seg = request * p.cache.num_kv_heads + kvh;
+    const uint4* krow =
+        reinterpret_cast<const uint4*>(p.cache.k + (p.cache.offset[seg] + r.prefix_len + token) * D);
+    float dot[kMaxGroup] = {};
+#pragma unroll
+    for (int c = 0; c < D / 8; ++c) {
+      float kf[8];
+      ptx::unpack_bf16x8(__ldg(krow + c), kf);
+#pragma unroll
+      for (int g = 0; g < kMaxGroup; ++g) {
+        if (g < p.group_size) {
+          const float* qg = q + (kvh * p.group_size + g) * D + c * 8;
+#pragma unroll
+          for (int e = 0; e < 8; ++e) dot[g] += qg[e] * kf[e];
+        }
+      }
+    }
+#pragma unroll
+    for (int g = 0; g < kMaxGroup; ++g)
+      if (g < p.group_size) total += expf(dot[g] * scale - lse[kvh * p.group_size + g]);
+  }
+  p.scores[static_cast<int64_t>(request) * p.score_stride + token] = total / static_cast<float>(heads);
+}
+
+// Row descriptors of the core top-k: one row per request.
+__global__ void core_rows_kernel(AvlSelectCoreParams p, int64_t* row_begin, int32_t* row_len, int32_t* row_k,
+                                 int64_t* out_begin) {
+  const int b = blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= p.num_requests) return;
+  const AvlRequest r = p.requests[b];
+  row_begin[b] = static_cast<int64_t>(b) * p.score_stride;
+  row_len[b] = r.num_secondary;
+  row_k[b] = r.num_core;
+  out_begin[b] = r.core_offset;
+}
+
+}  // namespace
+
+Support supported(const AvlImageScoresParams& p) {
+  const int D = p.cache.head_dim;
+  if (D != 64 && D != 128) return Support::no("avl_image_scores: head_dim must be 64 or 128");
+  if (p.group_size < 1 || p.group_size > kMaxGroup) return Support::no("avl_image_scores: group_size must be 1..8");
+  if (p.q == nullptr || p.lse == nullptr || p.scores == nullptr || p.requests == nullptr || p.cache.k == nullptr)
+    return Support::no("avl_image_scores: q, lse, scores, requests and cache.k must be set");
+  if (p.score_stride < p.max_secondary) return Support::no("avl_image_scores: score_stride < max_secondary");
+  const std::size_t smem = static_cast<std::size_t>(p.cache.num_kv_heads) * p.group_size * (D + 1) * sizeof(float);
+  if (smem > 200 * 1024) return Support::no("avl_image_scores: too many q heads for shared memory");
+  return Support::yes();
+}
+
+std::size_t workspace_bytes(const AvlImageScoresParams&) { return 0; }
+
+void run(const AvlImageScoresParams& p, void*, cudaStream_t stream) {
+  if (p.cache.num_requests == 0 || p.max_secondary == 0) return;
+  const int D = p.cache.head_dim;
+  const float scale = p.scale != 0.0f ? p.scale : 1.0f / std::sqrt(static_cast<float>(D));
+  const int smem = p.cache.num_kv_heads * p.group_size * (D + 1) * static_cast<int>(sizeof(float));
+  const dim3 grid((p.max_secondary + kScoreThreads - 1) / kScoreThreads, p.cache.num_requests);
+  auto kernel = D == 64 ? image_scores_kernel<64> : image_scores_kernel<128>;
+  KVSIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  kernel<<<grid, kScoreThreads, smem, stream>>>(p, scale);
+  KVSIM_CUDA_CHECK_LAUNCH();
+}
+
+Support supported(const AvlSelectCoreParams& p) {
+  if (p.num_requests > 0 && (p.scores == nullptr || p.requests == nullptr || p.core_idx == nullptr))
+    return Support::no("avl_select_core: scores, requests and core_idx must be set");
+  return Support::yes();
+}
+
+std::size_t workspace_bytes(const AvlSelectCoreParams& p) {
+  return static_cast<std::size_t>(p.num_requests) * (2 * sizeof(int64_t) + 2 * sizeof(int32_t));
+}
+
+void run(const AvlSelectCoreParams& p, void* workspace, cudaStream_t stream) {
+  if (p.num_requests == 0) return;
+  auto* row_begin = static_cast<int64_t*>(workspace);
+  int64_t* out_begin = row_begin + p.num_requests;
+  auto* row_len = reinterpret_cast<int32_t*>(out_begin + p.num_requests);
+  int32_t* row_k = row_len + p.num_requests;
+  core_rows_kernel<<<(p.num_requests + 127) / 128, 128, 0, stream>>>(p, row_begin, row_len, row_k, out_begin);
+  KVSIM_CUDA_CHECK_LAUNCH();
+  run(TopkParams{.scores = p.scores,
+                 .num_rows = p.num_requests,
+                 .row_begin = row_begin,
+                 .row_len = row_len,
+                 .row_k = row_k,
+                 .out_idx = p.core_idx,
+                 .out_begin = out_begin},
+      nullptr, stream);
+}
+
+}  // namespace kvsim::kernels

@@ -1,0 +1,79 @@
+// Decode attention over the per-head variable-length cache: validation, workspace and launch.
+// The kernels are in decode_kernel.cuh. Reference: kernels/reference/attention_ref.h.
+#include "kernels/attention/decode.h"
+
+#include "kernels/attention/decode_kernel.cuh"
+
+#include <cmath>
+#include <string>
+
+namespace kvsim::kernels {
+
+DecodeScheduleConfig decode_schedule_config_for_device(int head_dim) {
+  int device = 0;
+  KVSIM_CUDA_CHECK(cudaGetDevice(&device));
+  int sms = 0;
+  KVSIM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  DecodeScheduleConfig cfg;
+  cfg.num_sms = sms;
+  cfg.ctas_per_sm = head_dim == 64 ? detail::decode_ctas_per_sm<64, detail::DenseRows>()
+                                   : detail::decode_ctas_per_sm<128, detail::DenseRows>();
+  cfg.granule_tokens = detail::kDecodeTileTokens;
+  return cfg;
+}
+
+namespace detail {
+
+Support check_decode_common(const __nv_bfloat16* q, const KvCacheView& c, const DecodePlan* plan, int layer,
+                            int group, const __nv_bfloat16* out, const char* who) {
+  const std::string w = who;
+  if (c.head_dim != 64 && c.head_dim != 128) return Support::no(w + ": head_dim must be 64 or 128");
+  if (group < 1 || group > kMaxGroup) return Support::no(w + ": group_size must be 1..8");
+  if (q == nullptr || out == nullptr || c.k == nullptr || c.v == nullptr || c.offset == nullptr)
+    return Support::no(w + ": q, out and cache pointers must be set");
+  if (reinterpret_cast<uintptr_t>(c.k) % 16 != 0 || reinterpret_cast<uintptr_t>(c.v) % 16 != 0 ||
+      reinterpret_cast<uintptr_t>(q) % 4 != 0)
+    return Support::no(w + ": K/V pools must be 16-byte aligned and q 4-byte aligned");
+  if (plan == nullptr) return Support::no(w + ": plan must be set");
+  if (layer < 0 || layer >= plan->num_layers()) return Support::no(w + ": layer outside the plan");
+  if (plan->num_segments() != c.num_segments())
+    return Support::no(w + ": plan has " + std::to_string(plan->num_segments()) + " segments, cache " +
+                       std::to_string(c.num_segments()));
+  return Support::yes();
+}
+
+DecodeArgs make_decode_args(const __nv_bfloat16* q, const KvCacheView& c, const DecodePlan::Layer& layer,
+                            int group, float scale, __nv_bfloat16* out, float* lse, void* workspace) {
+  const float s = scale != 0.0f ? scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  float* partial_o = static_cast<float*>(workspace);
+  float* partial_lse = partial_o + static_cast<std::size_t>(layer.num_items) * group * c.head_dim;
+  return DecodeArgs{q,         c.k,         c.v,        c.offset,        layer.items, layer.segments, out, lse,
+                    partial_o, partial_lse, c.num_kv_heads, group, s * kLog2e};
+}
+
+std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_dim) {
+  if (plan == nullptr) return 0;
+  return static_cast<std::size_t>(plan->max_items_per_layer()) * group * (head_dim + 1) * sizeof(float);
+}
+
+}  // namespace detail
+
+Support supported(const DecodeParams& p) {
+  return detail::check_decode_common(p.q, p.cache, p.plan, p.layer, p.group_size, p.out, "decode");
+}
+
+std::size_t workspace_bytes(const DecodeParams& p) {
+  return detail::decode_workspace_bytes(p.plan, p.group_size, p.cache.head_dim);
+}
+
+void run(const DecodeParams& p, void* workspace, cudaStream_t stream) {
+  const DecodePlan::Layer layer = p.plan->layer(p.layer);
+  const detail::DecodeArgs a =
+      detail::make_decode_args(p.q, p.cache, layer, p.group_size, p.scale, p.out, p.lse, workspace);
+  if (p.cache.head_dim == 64)
+    detail::launch_decode<64>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, stream);
+  else
+    detail::launch_decode<128>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, stream);
+}
+
+}  // namespace kvsim::kernels

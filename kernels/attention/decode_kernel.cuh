@@ -1,0 +1,381 @@
+// The split-KV decode attention kernel and its log-sum-exp merge, shared by decode.cu (dense rows)
+// and avl_sparse.cu (rows through A-VL's core index list). Included only by those two .cu files.
+//
+// One CTA runs one work item of the plan: a chunk [begin, end) of one (request, kv head) segment,
+// for all group_size <= 8 q heads of that kv head, so each K/V row is read from memory once.
+// Tiles of 64 tokens are copied global->shared with 16-byte cp.async, three stages deep; 4 warps
+// take 16 tokens of a tile each and keep their own online-softmax state. The math runs on tensor
+// cores in the "transposed" orientation, which fits GQA decode exactly:
+//   S^T[16 tokens x 8 heads] = K[16 x D] * Q^T[D x 8]          (mma m16n8k16, K is the A operand)
+//   O^T[D x 8 heads]        += V^T[D x 16 tokens] * P^T[16 x 8] (V via ldmatrix.trans; P^T is S^T's
+//                                                                 fragment moved by movmatrix.trans)
+// so the n=8 side of the MMA is the q heads of the group and no MMA row is wasted at group size 8.
+// Shared-memory rows are XOR-swizzled in 16-byte units, so ldmatrix is free of bank conflicts.
+// At the end the 4 warps combine through shared memory; the CTA writes the bf16 output directly
+// when the segment is one chunk, else an fp32 partial and its log2-sum-exp for the merge kernel.
+#pragma once
+
+#include "kernels/attention/avl_types.h"
+#include "kernels/attention/decode_plan.h"
+#include "kernels/common/support.h"
+#include "kernels/kv_cache/kv_cache.h"
+#include "kernels/common/cuda_check.h"
+#include "kernels/common/ptx.cuh"
+
+#include <cuda_bf16.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace kvsim::kernels::detail {
+
+constexpr int kDecodeWarps = 4;
+constexpr int kDecodeThreads = 32 * kDecodeWarps;
+constexpr int kDecodeTileTokens = 16 * kDecodeWarps;
+constexpr int kDecodeStages = 3;
+constexpr int kMaxGroup = 8;
+constexpr float kLn2 = 0.6931471805599453f;
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <int D>
+constexpr int decode_smem_bytes() {
+  constexpr int pipeline = kDecodeStages * 2 * kDecodeTileTokens * D * 2;
+  constexpr int combine = kDecodeWarps * (2 * kMaxGroup + kMaxGroup * D) * 4;
+  return pipeline > combine ? pipeline : combine;
+}
+
+struct DecodeArgs {
+  const __nv_bfloat16* q;
+  const __nv_bfloat16* k;
+  const __nv_bfloat16* v;
+  const int64_t* seg_offset;
+  const DecodeWorkItem* items;
+  const SegmentChunks* segments;
+  __nv_bfloat16* out;
+  float* lse;          // optional, natural log
+  float* partial_o;    // [items][group][D]
+  float* partial_lse;  // [items][group], log2 domain
+  int num_kv_heads;
+  int group;
+  float scale_log2;    // softmax scale * log2(e)
+};
+
+// Logical token j of a request's segment -> row within the segment, returned as base + index where
+// only `index` may come from memory: the caller keeps both in registers and adds them one tile
+// later, so the index load's latency overlaps the current tile's math instead of stalling the copy.
+struct DenseRows {
+  struct Bound {
+    __device__ void locate(int j, int& base, int& index) const {
+      base = j;
+      index = 0;
+    }
+  };
+  __device__ Bound bind(int) const { return {}; }
+};
+
+struct AvlSparseRows {
+  const AvlRequest* requests;
+  const int32_t* core_idx;
+  struct Bound {
+    AvlRequest r;
+    const int32_t* core;
+    __device__ void locate(int j, int& base, int& index) const {
+      const int c = j - r.prefix_len;
+      index = 0;
+      if (c >= 0 && c < r.num_core) index = __ldg(core + c);  // predicated load, not used here
+      base = c < 0 ? j : c < r.num_core ? r.prefix_len : r.prefix_len + r.num_secondary + (c - r.num_core);
+    }
+  };
+  __device__ Bound bind(int request) const {
+    const AvlRequest r = requests[request];
+    return {r, core_idx + r.core_offset};
+  }
+};
+
+// Byte offset of 16-byte chunk c of row r inside a tile, XOR-swizzled over groups of 8 chunks.
+template <int D>
+__device__ __forceinline__ uint32_t tile_offset(int r, int c) {
+  return static_cast<uint32_t>((r * (D / 8) + (c ^ (r & 7))) * 16);
+}
+
+template <int D, class RowMap>
+__global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs a, RowMap map) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  constexpr int kChunks = D / 8;          // 16-byte chunks per row
+  constexpr int kKSteps = D / 16;         // MMA k-steps over head_dim (also m-tiles of O^T)
+  constexpr int kTileBytes = kDecodeTileTokens * D * 2;
+
+  const DecodeWorkItem item = a.items[blockIdx.x];
+  const int request = item.segment / a.num_kv_heads;
+  const int kv_head = item.segment % a.num_kv_heads;
+  const int n = item.end - item.begin;
+  const int num_tiles = (n + kDecodeTileTokens - 1) / kDecodeTileTokens;
+  const int64_t seg_base = a.seg_offset[item.segment];
+  const auto rows = map.bind(request);
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int64_t q_head0 = static_cast<int64_t>(request) * a.num_kv_heads * a.group + int64_t{kv_head} * a.group;
+
+  // Q^T as the MMA's B operand: thread holds head lane/4, dims 2(lane%4)..+1 and +8 of each k-step.
+  uint32_t qf[kKSteps][2];
+  {
+    const int g = lane / 4;
+    const uint32_t* qrow = reinterpret_cast<const uint32_t*>(a.q + (q_head0 + g) * D);
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) {
+      qf[ks][0] = g < a.group ? __ldg(qrow + (16 * ks + 2 * (lane % 4)) / 2) : 0u;
+      qf[ks][1] = g < a.group ? __ldg(qrow + (16 * ks + 8 + 2 * (lane % 4)) / 2) : 0u;
+    }
+  }
+
+  // Each thread copies kIters 16-byte chunks of K and of V per tile. Rows are located one tile
+  // before their copy is issued (locate_tile / issue_tile), see DenseRows.
+  constexpr int kIters = kDecodeTileTokens * kChunks / kDecodeThreads;
+  static_assert(kDecodeTileTokens * kChunks % kDecodeThreads == 0, "tile copy must divide evenly");
+  struct TileRows {
+    int base[kIters];
+    int index[kIters];
+  };
+  auto locate_tile = [&](int tile, TileRows& tr) {
+#pragma unroll
+    for (int it = 0; it < kIters; ++it) {
+      const int j = tile * kDecodeTileTokens + (threadIdx.x + it * kDecodeThreads) / kChunks;
+      tr.base[it] = -1;
+      tr.index[it] = 0;
+      if (j < n) rows.locate(item.begin + j, tr.base[it], tr.index[it]);
+    }
+  };
+  auto issue_tile = [&](const TileRows& tr, int stage) {
+    const uint32_t k_dst = ptx::smem_addr(smem + stage * 2 * kTileBytes);
+    const uint32_t v_dst = k_dst + kTileBytes;
+#pragma unroll
+    for (int it = 0; it < kIters; ++it) {
+      const int i = threadIdx.x + it * kDecodeThreads;
+      const int r = i / kChunks;
+      const int c = i % kChunks;
+      const bool valid = tr.base[it] >= 0;
+      const int64_t row = seg_base + (valid ? tr.base[it] + tr.index[it] : 0);
+      const uint32_t off = tile_offset<D>(r, c);
+      ptx::cp_async_16(k_dst + off, a.k + row * D + c * 8, valid);
+      ptx::cp_async_16(v_dst + off, a.v + row * D + c * 8, valid);
+    }
+  };
+
+  TileRows pending;
+#pragma unroll
+  for (int s = 0; s < kDecodeStages - 1; ++s) {
+    locate_tile(s, pending);
+    if (s < num_tiles) issue_tile(pending, s);
+    ptx::cp_async_commit();
+  }
+  locate_tile(kDecodeStages - 1, pending);
+
+  // Per-thread online-softmax state for heads h0 = 2(lane%4) and h0+1 (log2 domain).
+  float o[kKSteps][4] = {};
+  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f;
+
+  for (int t = 0; t < num_tiles; ++t) {
+    ptx::cp_async_wait<kDecodeStages - 2>();
+    __syncthreads();  // tile t visible to all; everyone is done with the stage refilled below
+    {
+      const int next = t + kDecodeStages - 1;
+      if (next < num_tiles) issue_tile(pending, next % kDecodeStages);
+      ptx::cp_async_commit();
+      locate_tile(next + 1, pending);  // its loads complete while this tile computes
+    }
+    const int tok0 = t * kDecodeTileTokens + warp * 16;
+    if (tok0 >= n) continue;  // warp-uniform: this warp's 16 rows are past the chunk
+    const uint32_t k_base = ptx::smem_addr(smem + (t % kDecodeStages) * 2 * kTileBytes);
+    const uint32_t v_base = k_base + kTileBytes;
+
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) {
+      uint32_t kf[4];
+      const int r = warp * 16 + lane % 16;
+      ptx::ldmatrix_x4(kf, k_base + tile_offset<D>(r, 2 * ks + lane / 16));
+      ptx::mma_bf16_16816(s, kf, qf[ks]);
+    }
+    // s[0], s[1]: token tok0 + lane/4, heads h0, h0+1; s[2], s[3]: token + 8.
+    const bool valid0 = tok0 + lane / 4 < n;
+    const bool valid1 = tok0 + lane / 4 + 8 < n;
+    s[0] = valid0 ? s[0] * a.scale_log2 : -INFINITY;
+    s[1] = valid0 ? s[1] * a.scale_log2 : -INFINITY;
+    s[2] = valid1 ? s[2] * a.scale_log2 : -INFINITY;
+    s[3] = valid1 ? s[3] * a.scale_log2 : -INFINITY;
+    float mx0 = fmaxf(s[0], s[2]);
+    float mx1 = fmaxf(s[1], s[3]);
+#pragma unroll
+    for (int off = 4; off < 32; off *= 2) {  // lanes sharing lane%4 hold the same heads
+      mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, off));
+      mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, off));
+    }
+    // Token tok0 is valid, so the new maxima are finite.
+    const float new0 = fmaxf(m0, mx0);
+    const float new1 = fmaxf(m1, mx1);
+    const float alpha0 = exp2f(m0 - new0);
+    const float alpha1 = exp2f(m1 - new1);
+    m0 = new0;
+    m1 = new1;
+    const float p0 = exp2f(s[0] - m0), p1 = exp2f(s[1] - m1);
+    const float p2 = exp2f(s[2] - m0), p3 = exp2f(s[3] - m1);
+    l0 = l0 * alpha0 + p0 + p2;  // partial over this thread's tokens; reduced across lanes at the end
+    l1 = l1 * alpha1 + p1 + p3;
+    const uint32_t pf[2] = {ptx::movmatrix_trans(ptx::pack_bf16x2(p0, p1)),
+                            ptx::movmatrix_trans(ptx::pack_bf16x2(p2, p3))};
+#pragma unroll
+    for (int mt = 0; mt < kKSteps; ++mt) {
+      o[mt][0] *= alpha0;
+      o[mt][1] *= alpha1;
+      o[mt][2] *= alpha0;
+      o[mt][3] *= alpha1;
+      uint32_t vf[4];
+      const int j = lane / 8;
+      const int r = warp * 16 + (j / 2) * 8 + lane % 8;
+      ptx::ldmatrix_x4_trans(vf, v_base + tile_offset<D>(r, 2 * mt + j % 2));
+      ptx::mma_bf16_16816(o[mt], vf, pf);
+    }
+  }
+  ptx::cp_async_wait<0>();
+  __syncthreads();  // pipeline buffers are reused below
+
+#pragma unroll
+  for (int off = 4; off < 32; off *= 2) {
+    l0 += __shfl_xor_sync(0xffffffffu, l0, off);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, off);
+  }
+  // Per warp: m[8], l[8], O[D][8].
+  constexpr int kWarpFloats = 2 * kMaxGroup + kMaxGroup * D;
+  float* scratch = reinterpret_cast<float*>(smem);
+  {
+    float* ws = scratch + warp * kWarpFloats;
+    const int h0 = 2 * (lane % 4);
+    if (lane < 4) {
+      ws[h0] = m0;
+      ws[h0 + 1] = m1;
+      ws[kMaxGroup + h0] = l0;
+      ws[kMaxGroup + h0 + 1] = l1;
+    }
+    float* wo = ws + 2 * kMaxGroup;
+#pragma unroll
+    for (int mt = 0; mt < kKSteps; ++mt) {
+      const int d = 16 * mt + lane / 4;
+      wo[d * kMaxGroup + h0] = o[mt][0];
+      wo[d * kMaxGroup + h0 + 1] = o[mt][1];
+      wo[(d + 8) * kMaxGroup + h0] = o[mt][2];
+      wo[(d + 8) * kMaxGroup + h0 + 1] = o[mt][3];
+    }
+  }
+  __syncthreads();
+
+  for (int idx = threadIdx.x; idx < a.group * D; idx += kDecodeThreads) {
+    const int h = idx / D;
+    const int d = idx % D;
+    float m = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) m = fmaxf(m, scratch[w * kWarpFloats + h]);
+    float l = 0.0f, acc = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      const float* ws = scratch + w * kWarpFloats;
+      const float e = exp2f(ws[h] - m);  // 0 for a warp that saw no token
+      l += e * ws[kMaxGroup + h];
+      acc += e * ws[2 * kMaxGroup + d * kMaxGroup + h];
+    }
+    const float value = acc / l;
+    if (item.direct) {
+      a.out[(q_head0 + h) * D + d] = __float2bfloat16(value);
+      if (a.lse != nullptr && d == 0) a.lse[q_head0 + h] = (m + log2f(l)) * kLn2;
+    } else {
+      a.partial_o[(static_cast<int64_t>(blockIdx.x) * a.group + h) * D + d] = value;
+      if (d == 0) a.partial_lse[static_cast<int64_t>(blockIdx.x) * a.group + h] = m + log2f(l);
+    }
+  }
+}
+
+// One CTA per segment: merges its chunks' partials (segments of one chunk were written directly),
+// and writes zeros for empty segments.
+constexpr int kMergeThreads = 32 * kMaxGroup;
+
+template <int D>
+__global__ void __launch_bounds__(kMergeThreads) decode_merge_kernel(DecodeArgs a) {
+  const int seg = blockIdx.x;
+  const SegmentChunks sc = a.segments[seg];
+  if (sc.count == 1) return;
+  const int request = seg / a.num_kv_heads;
+  const int kv_head = seg % a.num_kv_heads;
+  const int64_t q_head0 = static_cast<int64_t>(request) * a.num_kv_heads * a.group + int64_t{kv_head} * a.group;
+  if (sc.count == 0) {
+    for (int idx = threadIdx.x; idx < a.group * D; idx += blockDim.x) {
+      a.out[q_head0 * D + idx] = __float2bfloat16(0.0f);
+      if (a.lse != nullptr && idx % D == 0) a.lse[q_head0 + idx / D] = -INFINITY;
+    }
+    return;
+  }
+  __shared__ float s_max[kMaxGroup];
+  __shared__ float s_inv_sum[kMaxGroup];
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (warp < a.group) {
+    const float* plse = a.partial_lse + static_cast<int64_t>(sc.first) * a.group + warp;
+    float m = -INFINITY;
+    for (int c = lane; c < sc.count; c += 32) m = fmaxf(m, plse[static_cast<int64_t>(c) * a.group]);
+    m = ptx::warp_max(m);
+    float l = 0.0f;
+    for (int c = lane; c < sc.count; c += 32) l += exp2f(plse[static_cast<int64_t>(c) * a.group] - m);
+    l = ptx::warp_sum(l);
+    if (lane == 0) {
+      s_max[warp] = m;
+      s_inv_sum[warp] = 1.0f / l;
+      if (a.lse != nullptr) a.lse[q_head0 + warp] = (m + log2f(l)) * kLn2;
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < a.group * D; idx += blockDim.x) {
+    const int h = idx / D;
+    const int d = idx % D;
+    float acc = 0.0f;
+    for (int c = 0; c < sc.count; ++c) {
+      const int64_t slot = static_cast<int64_t>(sc.first + c) * a.group + h;
+      acc += exp2f(a.partial_lse[slot] - s_max[h]) * a.partial_o[slot * D + d];
+    }
+    a.out[(q_head0 + h) * D + d] = __float2bfloat16(acc * s_inv_sum[h]);
+  }
+}
+
+// Shared by decode.cu and avl_sparse.cu (defined in decode.cu).
+Support check_decode_common(const __nv_bfloat16* q, const KvCacheView& c, const DecodePlan* plan, int layer,
+                            int group, const __nv_bfloat16* out, const char* who);
+DecodeArgs make_decode_args(const __nv_bfloat16* q, const KvCacheView& c, const DecodePlan::Layer& layer,
+                            int group, float scale, __nv_bfloat16* out, float* lse, void* workspace);
+std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_dim);
+
+template <int D, class RowMap>
+int decode_ctas_per_sm() {
+  int blocks = 0;
+  KVSIM_CUDA_CHECK(cudaFuncSetAttribute(decode_split_kernel<D, RowMap>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        decode_smem_bytes<D>()));
+  KVSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, decode_split_kernel<D, RowMap>,
+                                                                 kDecodeThreads, decode_smem_bytes<D>()));
+  return blocks;
+}
+
+template <int D, class RowMap>
+void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int num_segments, cudaStream_t stream) {
+  static const bool configured = [] {
+    KVSIM_CUDA_CHECK(cudaFuncSetAttribute(decode_split_kernel<D, RowMap>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, decode_smem_bytes<D>()));
+    return true;
+  }();
+  (void)configured;
+  if (num_items > 0) {
+    decode_split_kernel<D, RowMap><<<num_items, kDecodeThreads, decode_smem_bytes<D>(), stream>>>(a, map);
+    KVSIM_CUDA_CHECK_LAUNCH();
+  }
+  if (num_segments > 0) {
+    decode_merge_kernel<D><<<num_segments, kMergeThreads, 0, stream>>>(a);
+    KVSIM_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace kvsim::kernels::detail
