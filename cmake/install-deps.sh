@@ -4,7 +4,7 @@
 # CUDA kernels, calibration and cuda executor are built too.
 set -euo pipefail
 packages=(cmake ninja-build g++ git nlohmann-json3-dev libboost-graph-dev libcli11-dev libbenchmark-dev catch2
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin jq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,5 +8,8 @@ namespace kvsim::cli {
 
 // Registers the subcommand; the callback it installs does the work.
 void add_run_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace kvsim::cli

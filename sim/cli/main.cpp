@@ -1,4 +1,4 @@
-// kvsim: the command-line entry point. Verbs: run (and, as they land: sweep, plan, validate, report).
+// kvsim: the command-line entry point. Verbs: run, sweep, plan, report (and, as it lands: validate).
 // Bad input prints one line (file: pointer: expected ..., found ...) and exits with status 2.
 #include <iostream>
 
@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   CLI::App app{"kvsim: multi-GPU LLM inference with per-head compressed KV caches, simulated and measured"};
   app.require_subcommand(1);
   kvsim::cli::add_run_command(app);
+  kvsim::cli::add_sweep_command(app);
+  kvsim::cli::add_plan_command(app);
+  kvsim::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

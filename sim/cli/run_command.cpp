@@ -3,6 +3,7 @@
 // With no SCENARIO it runs the built-in default and prints a comparison table.
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct RunOptions {
   std::string out = "kvsim-out";
   std::string executor;
   std::string profile;
+  std::string markdown;  // write the comparison table here as Markdown
   bool reproducible = false;
   bool quiet = false;
 };
@@ -68,6 +70,11 @@ void run(const RunOptions& o) {
     top["variants"] = table;
     write_file_atomically(dir / "summary.json", top.dump(2) + "\n");
   }
+  if (!o.markdown.empty()) {
+    std::ostringstream md;
+    print_comparison_markdown(md, base, names, summaries);
+    write_file_atomically(o.markdown, md.str());
+  }
   if (!o.quiet) print_comparison(std::cout, base, names, summaries, dir.string());
 }
 
@@ -81,6 +88,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--executor", opts->executor, "Override the scenario's executor")
       ->check(CLI::IsMember({"roofline", "calibrated", "cuda"}));
   cmd->add_option("--profile", opts->profile, "Calibration profile for the calibrated executor")->check(CLI::ExistingFile);
+  cmd->add_option("--markdown", opts->markdown, "Also write the comparison table as Markdown to this file");
   cmd->add_flag("--reproducible", opts->reproducible, "Write wall_s as null so repeated runs are byte-identical");
   cmd->add_flag("--quiet", opts->quiet, "Print nothing on success");
   cmd->callback([opts] { run(*opts); });

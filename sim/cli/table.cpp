@@ -63,4 +63,29 @@ void print_comparison(std::ostream& os, const Scenario& sc, const std::vector<st
   os << "results in " << out_dir << "/\n";
 }
 
+void print_comparison_markdown(std::ostream& os, const Scenario& sc, const std::vector<std::string>& names,
+                               const std::vector<nlohmann::json>& summaries) {
+  char line[512];
+  std::snprintf(line, sizeof line, "%s on %d x %s, %s, %zu requests, executor %s.\n\n", sc.model.name.c_str(), sc.gpus,
+                sc.gpu.name.c_str(), summaries.front()["notes"].value("kv_policy", "").c_str(),
+                summaries.front()["requests"]["total"].get<std::size_t>(),
+                summaries.front()["executor"].get<std::string>().c_str());
+  os << line;
+  os << "| variant | tokens/s | speedup | decode tokens/s | decode speedup | TTFT p99 (s) | TPOT p50 (ms) | "
+        "peak batch | peak KV max (GiB) | KV max/mean | attention max/mean | attention cost/bound | rejected |\n";
+  os << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    const nlohmann::json row = comparison_row(names[i], summaries[i], summaries.front());
+    std::snprintf(line, sizeof line, "| %s | %.0f | %.2fx | %.0f | %.2fx | %.2f | %.2f | %d | %.2f | %.3f | %.3f | %.3f | %lld |\n",
+                  names[i].c_str(), row["output_tokens_per_s"].get<double>(), row["speedup"].get<double>(),
+                  row["decode_only_tokens_per_s"].get<double>(), row["decode_speedup"].get<double>(),
+                  row["ttft_p99_s"].get<double>(), row["tpot_p50_s"].get<double>() * 1e3,
+                  summaries[i]["peak_running_requests"].get<int>(),
+                  row["peak_kv_bytes_max"].get<double>() / (1024.0 * 1024 * 1024),
+                  row["kv_bytes_max_over_mean"].get<double>(), row["attention_max_over_mean"].get<double>(),
+                  row["cost_over_bound"].get<double>(), static_cast<long long>(row["rejected"].get<std::int64_t>()));
+    os << line;
+  }
+}
+
 }  // namespace kvsim::cli

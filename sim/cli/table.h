@@ -16,4 +16,8 @@ nlohmann::json comparison_row(const std::string& name, const nlohmann::json& sum
 void print_comparison(std::ostream& os, const Scenario& scenario, const std::vector<std::string>& names,
                       const std::vector<nlohmann::json>& summaries, const std::string& out_dir);
 
+// The same table as Markdown, with the scenario's one-line description above it.
+void print_comparison_markdown(std::ostream& os, const Scenario& scenario, const std::vector<std::string>& names,
+                               const std::vector<nlohmann::json>& summaries);
+
 }  // namespace kvsim::cli

@@ -36,11 +36,16 @@ struct StepPlan {
   int prefill_tokens = 0;     // prompt tokens processed this step
   int prefill_completions = 0;  // prompts finished this step (each emits its first token: LM head rows)
   // [layer * gpus + gpu]: KV tokens that decode attention reads on that GPU in that layer, summed over
-  // the heads (and request shares) it serves.
+  // the heads (and request shares) it serves: the tokens each request's policy computes this step
+  // (fewer than it stores under A-VL, all of them on its refresh steps).
   std::span<const double> decode_kv_tokens;
   // [layer * gpus + gpu]: causal query-key pairs of this step's prompt chunks, summed over the heads
   // of each request that the GPU serves. Empty when no prefill runs.
   std::span<const double> prefill_pairs;
+  // [layer]: prompt tokens in that layer's hidden states this step, when a policy drops tokens between
+  // layers (FastV, A-VL's prefill filter). Empty: prefill_tokens in every layer.
+  std::span<const double> prefill_tokens_per_layer;
+  int vision_tiles = 0;       // image tiles the vision tower encodes this step (prompts starting prefill)
   bool want_trace = false;    // fill StepTiming::slices
   int tokens() const { return decode_requests + prefill_tokens; }
 };
@@ -71,10 +76,14 @@ struct StepTiming {
   std::vector<double> busy_s;                 // [gpu]: computing or communicating (not waiting at a barrier)
   std::vector<double> phase_s;                // [gpu * kPhaseCount + phase]
   std::vector<double> attention_s;            // [layer * gpus + gpu]
+  // Decode attention on the step's critical path: sum over layers of the slowest GPU's decode
+  // attention (each layer waits for it at the all-reduce).
+  double decode_attention_s = 0;
   std::vector<TraceSlice> slices;             // only when the plan asks for them
 
   void reset(int layers, int gpus) {
     step_s = 0;
+    decode_attention_s = 0;
     busy_s.assign(static_cast<std::size_t>(gpus), 0.0);
     phase_s.assign(static_cast<std::size_t>(gpus) * kPhaseCount, 0.0);
     attention_s.assign(static_cast<std::size_t>(layers) * gpus, 0.0);

@@ -27,6 +27,7 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
   std::vector<double> ttft, tpot, e2e;
   std::int64_t completed = 0, rejected = 0, output_tokens = 0;
   std::map<std::string, int> reasons;
+  double kv_bytes_sum = 0;
   for (const RequestRecord& q : r.requests) {
     if (!q.rejected_reason.empty()) {
       ++rejected;
@@ -35,6 +36,7 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
     }
     if (!q.completed()) continue;
     ++completed;
+    kv_bytes_sum += static_cast<double>(q.kv_bytes);
     output_tokens += q.output_tokens;
     ttft.push_back(q.first_token_s - q.arrival_s);
     e2e.push_back(q.finish_s - q.arrival_s);
@@ -56,14 +58,18 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
   // Attention imbalance: per layer, max over GPUs / mean over GPUs; for the model, the sum over layers
   // of the max divided by the sum over layers of the mean.
   nlohmann::json per_layer = nlohmann::json::array();
+  nlohmann::json per_layer_gpu = nlohmann::json::array();  // [layer][gpu] seconds, for the report's heat map
   double sum_max = 0, sum_mean = 0;
   for (int l = 0; l < r.layers; ++l) {
     double mx = 0, total = 0;
+    nlohmann::json row = nlohmann::json::array();
     for (int g = 0; g < r.gpus; ++g) {
       const double a = r.attention_s[static_cast<std::size_t>(l) * r.gpus + g];
       mx = std::max(mx, a);
       total += a;
+      row.push_back(a);
     }
+    per_layer_gpu.push_back(std::move(row));
     const double mean = total / r.gpus;
     per_layer.push_back(mean > 0 ? mx / mean : 1.0);
     sum_max += mx;
@@ -75,7 +81,10 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
   summary["executor"] = r.executor;
   summary["scenario"] = r.scenario;
   summary["requests"] = {{"total", r.requests.size()}, {"completed", completed}, {"rejected", rejected},
-                         {"rejection_reasons", reasons}};
+                         {"rejection_reasons", reasons},
+                         // Mean KV a completed request holds at its last decode step, over all GPUs: the
+                         // memory its attention policy stores, independent of how many run at once.
+                         {"kv_bytes_mean", completed > 0 ? kv_bytes_sum / static_cast<double>(completed) : 0.0}};
   summary["throughput"] = {{"output_tokens_per_s", static_cast<double>(output_tokens) / span},
                            {"requests_per_s", static_cast<double>(completed) / span}};
   summary["latency_s"] = {{"ttft", to_json(summarize(ttft))}, {"tpot", to_json(summarize(tpot))},
@@ -84,6 +93,7 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
   summary["imbalance"] = {{"kv_bytes_max_over_mean", peak_mean > 0 ? peak_max / peak_mean : 1.0},
                           {"attention_max_over_mean", sum_mean > 0 ? sum_max / sum_mean : 1.0},
                           {"attention_max_over_mean_per_layer", per_layer}};
+  summary["attention_s_per_layer_gpu"] = per_layer_gpu;
   summary["placement"] = r.placement;
   summary["placement_quality"] = r.placement_quality;
   summary["steps"] = r.steps;
@@ -93,6 +103,11 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
     mix[kinds[k]] = {{"steps", r.step_mix.steps[k]}, {"time_s", r.step_mix.time_s[k]},
                      {"decode_tokens", r.step_mix.decode_tokens[k]}, {"prefill_tokens", r.step_mix.prefill_tokens[k]}};
   summary["step_mix"] = mix;
+  // Decode attention on the critical path (per layer, the slowest GPU), in all and per decoded token:
+  // what attention policies that compute fewer tokens (A-VL) shorten.
+  const std::int64_t decoded = r.step_mix.decode_tokens[0] + r.step_mix.decode_tokens[1] + r.step_mix.decode_tokens[2];
+  summary["decode_attention_s"] = {{"total", r.decode_attention_s},
+                                   {"per_decode_token", decoded > 0 ? r.decode_attention_s / static_cast<double>(decoded) : 0.0}};
   summary["throughput"]["decode_only_tokens_per_s"] =
       r.step_mix.time_s[0] > 0 ? static_cast<double>(r.step_mix.decode_tokens[0]) / r.step_mix.time_s[0] : 0.0;
   summary["peak_running_requests"] = r.peak_running;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/model/vision_spec.h"
+
 namespace kvsim {
 
 struct ModelSpec {
@@ -21,6 +23,7 @@ struct ModelSpec {
   int vocab = 0;
   int dtype_bytes = 2;  // bf16 weights and KV
   bool tied_embeddings = false;
+  std::optional<VisionSpec> vision = std::nullopt;  // the vision tower of a vision-language model (none: text only)
 
   int group_size() const { return q_heads / kv_heads; }  // q heads served by one kv head
   // KV bytes of one token in one kv head of one layer (K and V).
@@ -40,11 +43,13 @@ struct ModelSpec {
   std::int64_t total_weight_bytes() const {
     return layers * (kv_heads * attention_weight_bytes_per_kv_head() + mlp_weight_bytes_per_layer() +
                      norm_weight_bytes_per_layer()) +
-           embedding_bytes() + static_cast<std::int64_t>(hidden) * dtype_bytes;  // final norm
+           embedding_bytes() + static_cast<std::int64_t>(hidden) * dtype_bytes +  // final norm
+           (vision ? vision->weight_bytes(hidden, dtype_bytes) : 0);
   }
 };
 
-// Preset names: "llama-3-70b", "mistral-small-24b", "llama-3-8b", "llava-1.5-7b" (and any added later).
+// Preset names: "llama-3-70b", "mistral-small-24b", "llama-3-8b", "llava-1.5-7b", "llava-next-7b",
+// "llava-next-mistral-7b" (and any added later).
 std::optional<ModelSpec> model_preset(std::string_view name);
 std::vector<std::string> model_preset_names();
 

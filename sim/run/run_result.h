@@ -55,6 +55,7 @@ struct RunResult {
   std::vector<double> attention_s;      // [layer * gpus + gpu], summed over the run
   std::int64_t steps = 0;
   StepMix step_mix;
+  double decode_attention_s = 0;        // sum over steps of StepTiming::decode_attention_s
   int peak_running = 0;
   double simulated_s = 0;
   double wall_s = 0;

@@ -10,10 +10,12 @@
 #include "sim/core/event_queue.h"
 #include "sim/core/input_error.h"
 #include "sim/core/rng.h"
+#include "sim/executor/calibrated_costs.h"
 #include "sim/executor/roofline_costs.h"
 #include "sim/executor/topology_costs.h"
 #include "sim/executor/tp_step_composer.h"
 #include "sim/placement/placement.h"
+#include "sim/policy/attention_policy.h"
 #include "sim/schedule/batch_scheduler.h"
 #include "sim/topology/topology.h"
 #include "sim/workload/workload.h"
@@ -29,13 +31,6 @@ std::string gib(std::int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
   return buf;
-}
-
-// Mean prompt length of the workload: the profiling length of the offline placement statistics.
-int profiling_prompt_tokens(const std::vector<Request>& requests) {
-  double sum = 0;
-  for (const Request& r : requests) sum += r.prompt_tokens;
-  return requests.empty() ? 1 : std::max(1, static_cast<int>(sum / static_cast<double>(requests.size()) + 0.5));
 }
 
 Deployment make_deployment(const Scenario& s, const Placement& placement) {
@@ -65,11 +60,12 @@ std::unique_ptr<OpCosts> make_op_costs(const Scenario& s) {
     case ExecutorKind::roofline:
       return std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes);
     case ExecutorKind::calibrated:
+      return std::make_unique<CalibratedCosts>(load_profile(s.profile_path), s.gpu);
     case ExecutorKind::cuda:
       break;
   }
-  throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\")",
-                   s.executor == ExecutorKind::cuda ? "\"cuda\"" : "\"calibrated\"");
+  throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\", \"calibrated\")",
+                   "\"cuda\"");
 }
 
 // The TP groups of the replicas: from the topology graph when the scenario has one, otherwise
@@ -105,9 +101,10 @@ RunResult simulate(const Scenario& s) {
   const std::vector<Request> requests = make_requests(s.workload, s.seed, s.file);
   if (requests.empty()) throw InputError(s.file, "/workload", "at least one request", "none");
 
-  const auto budgets = make_budget_source(s.kv_policy, s.model, s.seed, s.file, "/kv_policy", s.base_dir);
+  // What each request stores and computes per head: kv_policy's budgets under attention_policy (sim/policy).
+  const auto policy = make_attention_policy(s);
   PlacementRequest preq{.model = &s.model, .gpus = s.gpus};
-  preq.head_load = mean_kept_per_head(*budgets, s.model, 64, profiling_prompt_tokens(requests), mix_seed(s.seed, 0x706c61));
+  preq.head_load = mean_stored_per_head(*policy, s.model, 64, profiling_request(requests), mix_seed(s.seed, 0x706c61));
   preq.gpu_memory_bytes = s.gpu.memory_bytes - s.reserve_bytes();
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
   const Placement placement = make_placement(s.placement, preq, s.file, "/placement");
@@ -137,7 +134,7 @@ RunResult simulate(const Scenario& s) {
     if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));
     const std::string name = s.executor == ExecutorKind::roofline ? "roofline" : "calibrated";
     rep.executor = std::make_unique<TpStepComposer>(name, deployment, std::move(costs));
-    rep.scheduler = std::make_unique<BatchScheduler>(s, deployment, placement, *budgets, result.requests);
+    rep.scheduler = std::make_unique<BatchScheduler>(s, deployment, placement, *policy, result.requests);
     rep.gpus = std::move(group);
     replicas.push_back(std::move(rep));
   }
@@ -167,6 +164,7 @@ RunResult simulate(const Scenario& s) {
             timing.attention_s[static_cast<std::size_t>(l) * G + g];
     }
     result.step_mix.add(plan.decode_requests, plan.prefill_tokens, timing.step_s);
+    result.decode_attention_s += timing.decode_attention_s;
     if (ri == 0 && result.step_records.size() < RunResult::kMaxTracedSteps)
       result.step_records.push_back({t, timing.step_s, plan.decode_requests, plan.prefill_tokens});
     for (TraceSlice slice : timing.slices) {
@@ -229,7 +227,7 @@ RunResult simulate(const Scenario& s) {
     }
   }
   result.notes = replicas.front().executor->notes();
-  result.notes["kv_policy"] = budgets->describe();
+  result.notes["kv_policy"] = policy->describe();
   if (s.replicas > 1) {
     result.notes["replicas"] = s.replicas;
     result.notes["router"] = s.router == Scenario::Router::round_robin ? "round_robin" : "least_loaded";

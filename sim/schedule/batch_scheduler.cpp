@@ -17,8 +17,8 @@ std::string gib(std::int64_t bytes) {
 }  // namespace
 
 BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deployment, const Placement& placement,
-                               const BudgetSource& budgets, std::vector<RequestRecord>& records)
-    : scenario_(scenario), deployment_(deployment), placement_(placement), budgets_(budgets), records_(records),
+                               const AttentionPolicy& policy, std::vector<RequestRecord>& records)
+    : scenario_(scenario), deployment_(deployment), placement_(placement), policy_(policy), records_(records),
       L_(deployment.model.layers), G_(deployment.gpus), row_bytes_(deployment.model.kv_bytes_per_head_token()) {
   const std::size_t cells = static_cast<std::size_t>(L_) * G_;
   capacity_bytes_.resize(static_cast<std::size_t>(G_));
@@ -31,6 +31,13 @@ BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deplo
   decode_growth_.assign(cells, 0.0);
   step_decode_tokens_.assign(cells, 0.0);
   step_prefill_pairs_.assign(cells, 0.0);
+  separate_compute_ = policy.computes_subset();
+  refresh_interval_ = separate_compute_ ? policy.refresh_interval() : 0;
+  if (separate_compute_) {
+    compute_tokens_.assign(cells, 0.0);
+    compute_growth_.assign(cells, 0.0);
+  }
+  refresh_extra_.assign(static_cast<std::size_t>(refresh_interval_), std::vector<double>(cells, 0.0));
   footprints_.reserve(static_cast<std::size_t>(scenario.scheduler.max_batch_size) + 1);
   running_.reserve(static_cast<std::size_t>(scenario.scheduler.max_batch_size));
 }
@@ -51,9 +58,8 @@ void BatchScheduler::prepare_head_footprint() {
   if (head_slot_ >= 0) return;
   const Request& r = waiting_.front();
   head_slot_ = acquire_slot();
-  budgets_.budgets(RequestShape{.id = r.id, .prompt_tokens = r.prompt_tokens, .output_tokens = r.output_tokens},
-                   head_budgets_);
-  compute_footprint(deployment_.model, G_, placement_, head_budgets_, r.id, r.prompt_tokens, r.output_tokens,
+  policy_.footprint(r, head_policy_);
+  compute_footprint(deployment_.model, G_, placement_, head_policy_, r.id, r.prompt_tokens, r.output_tokens,
                     footprints_[static_cast<std::size_t>(head_slot_)]);
 }
 
@@ -89,12 +95,17 @@ bool BatchScheduler::try_admit(double now_s, int& token_budget, bool step_empty)
       return false;  // wait until running requests release memory
 
   Running r{.request = request, .slot = head_slot_, .reserved_bytes = need};
+  if (request.images > 0 && deployment_.model.vision)
+    r.vision_tiles = vision_tiles(*deployment_.model.vision, request.images, request.image_tokens);
   head_slot_ = -1;
   waiting_.pop_front();
   for (int g = 0; g < G_; ++g) reserved_bytes_[static_cast<std::size_t>(g)] += need[static_cast<std::size_t>(g)];
   r.chunk = chunked ? std::min(request.prompt_tokens, token_budget) : request.prompt_tokens;
   token_budget = std::max(0, token_budget - r.chunk);
-  records_[static_cast<std::size_t>(request.id)].admitted_s = now_s;
+  RequestRecord& admitted = records_[static_cast<std::size_t>(request.id)];
+  admitted.admitted_s = now_s;
+  admitted.kv_bytes = 0;
+  for (const std::int64_t b : fp.decode_peak_bytes) admitted.kv_bytes += b;
   running_.push_back(std::move(r));
   peak_running_ = std::max(peak_running_, static_cast<int>(running_.size()));
   return true;
@@ -113,27 +124,60 @@ bool BatchScheduler::plan_step(double now_s, StepPlan& plan) {
   }
   plan = StepPlan{};
   plan.decode_requests = decoding_;
-  bool any_prefill = false;
+  bool any_prefill = false, any_layer_share = false;
+  double whole_prompt_tokens = 0;  // prompt tokens of requests that keep their whole prompt in every layer
   for (const Running& r : running_) {
     if (r.chunk == 0) continue;
     if (!any_prefill) std::fill(step_prefill_pairs_.begin(), step_prefill_pairs_.end(), 0.0);
     any_prefill = true;
     ++plan.prefill_requests;
     plan.prefill_tokens += r.chunk;
+    if (r.prefilled == 0) plan.vision_tiles += r.vision_tiles;
     if (r.prefilled + r.chunk == r.request.prompt_tokens) ++plan.prefill_completions;
     // Causal pairs of a chunk of c new queries after p cached tokens: c*p + c(c+1)/2.
     const double c = r.chunk, p = r.prefilled;
-    const double pairs = c * p + c * (c + 1) / 2;
     const KvFootprint& fp = footprints_[static_cast<std::size_t>(r.slot)];
-    for (std::size_t i = 0; i < step_prefill_pairs_.size(); ++i) step_prefill_pairs_[i] += pairs * fp.heads[i];
+    if (fp.prefill_share.empty()) {
+      const double pairs = c * p + c * (c + 1) / 2;
+      for (std::size_t i = 0; i < step_prefill_pairs_.size(); ++i) step_prefill_pairs_[i] += pairs * fp.heads[i];
+      whole_prompt_tokens += c;
+      continue;
+    }
+    // A policy that drops prompt tokens between layers: layer l sees share_l of the chunk and of the cache.
+    if (!any_layer_share) step_prefill_layer_tokens_.assign(static_cast<std::size_t>(L_), 0.0);
+    any_layer_share = true;
+    for (int l = 0; l < L_; ++l) {
+      const double share = fp.prefill_share[static_cast<std::size_t>(l)];
+      const double cl = c * share, pl = p * share;
+      const double pairs = cl * pl + cl * (cl + 1) / 2;
+      step_prefill_layer_tokens_[static_cast<std::size_t>(l)] += cl;
+      for (int g = 0; g < G_; ++g) {
+        const std::size_t i = static_cast<std::size_t>(l) * G_ + g;
+        step_prefill_pairs_[i] += pairs * fp.heads[i];
+      }
+    }
   }
   if (plan.decode_requests == 0 && !any_prefill) return false;
   if (decoding_ > 0) {
-    for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
-      step_decode_tokens_[i] = decode_tokens_[i] + decode_growth_[i];  // the new token is read too
+    // The new token is read too: the totals after this step's growth.
+    if (!separate_compute_) {
+      for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
+        step_decode_tokens_[i] = decode_tokens_[i] + decode_growth_[i];
+    } else if (refresh_interval_ == 0) {
+      for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
+        step_decode_tokens_[i] = compute_tokens_[i] + compute_growth_[i];
+    } else {
+      const std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(steps_ % refresh_interval_)];
+      for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
+        step_decode_tokens_[i] = compute_tokens_[i] + compute_growth_[i] + extra[i];
+    }
     plan.decode_kv_tokens = step_decode_tokens_;
   }
   if (any_prefill) plan.prefill_pairs = step_prefill_pairs_;
+  if (any_layer_share) {
+    for (double& t : step_prefill_layer_tokens_) t += whole_prompt_tokens;
+    plan.prefill_tokens_per_layer = step_prefill_layer_tokens_;
+  }
   return true;
 }
 
@@ -142,6 +186,19 @@ void BatchScheduler::enter_decode(Running& r) {
   for (std::size_t i = 0; i < decode_tokens_.size(); ++i) {
     decode_tokens_[i] += fp.kept[i];
     decode_growth_[i] += fp.growth[i];
+  }
+  if (separate_compute_) {
+    const bool own = !fp.computed.empty();  // a request of a subset policy may still compute all it stores
+    for (std::size_t i = 0; i < compute_tokens_.size(); ++i) {
+      compute_tokens_[i] += own ? fp.computed[i] : fp.kept[i];
+      compute_growth_[i] += own ? fp.computed_growth[i] : fp.growth[i];
+    }
+  }
+  if (refresh_interval_ > 0 && !fp.refresh_extra.empty()) {
+    // Its first decode step is the next step, index steps_ (finish_step has counted the current one).
+    r.refresh_phase = static_cast<int>((steps_ + refresh_interval_ - 1) % refresh_interval_);
+    std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(r.refresh_phase)];
+    for (std::size_t i = 0; i < extra.size(); ++i) extra[i] += fp.refresh_extra[i];
   }
   ++decoding_;
   // The uncompressed prompt is gone: keep only the decode peak reserved.
@@ -159,6 +216,18 @@ void BatchScheduler::leave_decode(const Running& r) {
     decode_tokens_[i] -= fp.kept[i] + fp.growth[i] * steps;
     decode_growth_[i] -= fp.growth[i];
   }
+  if (separate_compute_) {
+    const bool own = !fp.computed.empty();
+    for (std::size_t i = 0; i < compute_tokens_.size(); ++i) {
+      const double growth = own ? fp.computed_growth[i] : fp.growth[i];
+      compute_tokens_[i] -= (own ? fp.computed[i] : fp.kept[i]) + growth * steps;
+      compute_growth_[i] -= growth;
+    }
+  }
+  if (r.refresh_phase >= 0) {
+    std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(r.refresh_phase)];
+    for (std::size_t i = 0; i < extra.size(); ++i) extra[i] -= fp.refresh_extra[i];
+  }
   --decoding_;
 }
 
@@ -170,8 +239,11 @@ void BatchScheduler::release(Running& r) {
 
 void BatchScheduler::finish_step(double end_s) {
   ++steps_;
-  if (decoding_ > 0)
+  if (decoding_ > 0) {
     for (std::size_t i = 0; i < decode_tokens_.size(); ++i) decode_tokens_[i] += decode_growth_[i];
+    if (separate_compute_)
+      for (std::size_t i = 0; i < compute_tokens_.size(); ++i) compute_tokens_[i] += compute_growth_[i];
+  }
   bool any_done = false;
   for (Running& r : running_) {
     RequestRecord& rec = records_[static_cast<std::size_t>(r.request.id)];
@@ -198,8 +270,8 @@ void BatchScheduler::finish_step(double end_s) {
     std::int64_t used = static_cast<std::int64_t>(std::llround(tokens)) * row_bytes_;
     for (const Running& r : running_)
       if (r.prefilled < r.request.prompt_tokens && r.prefilled > 0)
-        used += static_cast<std::int64_t>(r.prefilled) *
-                footprints_[static_cast<std::size_t>(r.slot)].heads_per_gpu[static_cast<std::size_t>(g)] * row_bytes_;
+        used += std::llround(r.prefilled * footprints_[static_cast<std::size_t>(r.slot)].prefill_rows[static_cast<std::size_t>(g)]) *
+                row_bytes_;
     peak_used_bytes_[static_cast<std::size_t>(g)] = std::max(peak_used_bytes_[static_cast<std::size_t>(g)], used);
   }
   if (!any_done) return;

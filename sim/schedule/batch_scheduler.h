@@ -12,6 +12,19 @@
 //
 // Memory and attention work are kept as running totals per (layer, GPU): a decode step adds each
 // running request's growth in O(layers x GPUs), whatever the number of requests and heads.
+//
+// Stored versus computed tokens (sim/policy). Memory follows the tokens a request stores; decode
+// attention follows the tokens it computes, which A-VL makes fewer (the core image tokens) except on
+// refresh steps (all stored image tokens). When the policy computes a subset, a second pair of
+// running totals holds the computed tokens and their growth. Refresh steps: a request refreshes at
+// its own decode steps K, 2K, ... (K = the policy's refresh interval); since every decoding request
+// decodes in every step, a request whose first decode step is global step s0 refreshes at the global
+// steps s with s mod K == (s0 + K - 1) mod K, its refresh phase. The extra tokens a refresh reads
+// (constant per request) are summed per phase, so step s reads
+//     computed totals + growth + refresh_extra[s mod K]
+// in O(layers x GPUs) still, with K extra arrays of layers x GPUs.
+// Prefill: prompts dropped between layers (FastV) shrink that layer's rows and causal pairs; a
+// prompt's first chunk also brings its images' tiles to the vision tower (StepPlan::vision_tiles).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +32,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/budget/budget_source.h"
+#include "sim/policy/attention_policy.h"
 #include "sim/executor/step_plan.h"
 #include "sim/placement/placement.h"
 #include "sim/scenario/scenario.h"
@@ -32,7 +45,7 @@ namespace kvsim {
 class BatchScheduler {
  public:
   BatchScheduler(const Scenario& scenario, const Deployment& deployment, const Placement& placement,
-                 const BudgetSource& budgets, std::vector<RequestRecord>& records);
+                 const AttentionPolicy& policy, std::vector<RequestRecord>& records);
 
   void arrive(const Request& request);
   // Builds the next step at time `now_s`; false if there is nothing to run (idle until an arrival).
@@ -55,6 +68,8 @@ class BatchScheduler {
     int prefilled = 0;       // prompt tokens processed
     int generated = 0;       // output tokens produced
     int chunk = 0;           // prompt tokens scheduled in the current step
+    int vision_tiles = 0;    // image tiles the vision tower encodes with the first chunk
+    int refresh_phase = -1;  // global step index mod K of this request's refresh steps (-1: none)
     std::vector<std::int64_t> reserved_bytes;  // [gpu]
   };
 
@@ -68,7 +83,7 @@ class BatchScheduler {
   const Scenario& scenario_;
   const Deployment& deployment_;
   const Placement& placement_;
-  const BudgetSource& budgets_;
+  const AttentionPolicy& policy_;
   std::vector<RequestRecord>& records_;
   int L_, G_;
   std::int64_t row_bytes_;
@@ -78,15 +93,21 @@ class BatchScheduler {
   std::vector<KvFootprint> footprints_;
   std::vector<int> free_slots_;
   int head_slot_ = -1;            // footprint of waiting_.front(), computed once
-  HeadBudgets head_budgets_;
+  PolicyFootprint head_policy_;
 
   std::vector<std::int64_t> capacity_bytes_;   // [gpu]: memory - reserve - weights
   std::vector<std::int64_t> reserved_bytes_;   // [gpu]
   std::vector<std::int64_t> peak_used_bytes_;  // [gpu]
   std::vector<double> decode_tokens_;          // [cell]: KV tokens of decoding requests
   std::vector<double> decode_growth_;          // [cell]: their growth per step
+  bool separate_compute_ = false;              // the policy computes fewer tokens than it stores
+  int refresh_interval_ = 0;                   // K; 0: no refresh steps
+  std::vector<double> compute_tokens_;         // [cell]: tokens decoding requests compute (separate_compute_)
+  std::vector<double> compute_growth_;         // [cell]
+  std::vector<std::vector<double>> refresh_extra_;  // [phase][cell]: what refresh steps read in addition
   std::vector<double> step_decode_tokens_;     // [cell]: read by this step
   std::vector<double> step_prefill_pairs_;     // [cell]
+  std::vector<double> step_prefill_layer_tokens_;  // [layer]: prompt tokens per layer (token-dropping policies)
   int decoding_ = 0;
   std::int64_t steps_ = 0;
   int peak_running_ = 0;

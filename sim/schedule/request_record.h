@@ -15,6 +15,7 @@ struct RequestRecord {
   double finish_s = -1;
   int prompt_tokens = 0;
   int output_tokens = 0;
+  std::int64_t kv_bytes = 0;    // its KV over all GPUs at its last decode step (what its policy stores)
   std::string rejected_reason;  // empty unless rejected
   bool completed() const { return finish_s >= 0; }
 };

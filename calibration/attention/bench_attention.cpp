@@ -1,0 +1,271 @@
+// Google Benchmark grids of the kernels/ attention and KV-cache kernels, for the calibration of
+// OpCosts::decode_attention_s (and the A-VL, append and compression costs recorded in the profile).
+// calibration/kernels/bench_kernels.cpp (the kernels' own benchmark) times a few fixed shapes against
+// the copy bandwidth; this program sweeps the grids the fitter interpolates over, through the same
+// public kernel API (supported / workspace_bytes / run).
+//
+//   decode       requests B in {1,2,4,...,256} x mean tokens per segment L in {128,256,...,32768} x group
+//                {1,4,8}; 2 kv heads per GPU, head_dim 128; plus lognormal-skewed lengths (skew:1)
+//                that the fitter keeps out of the grid and reports as a check of "time follows
+//                total KV rows"
+//   avl_sparse   LLaVA-NeXT-like segments (prefix 35, 1440 secondary, 200 text), core 10..100%
+//   kv_append    one decode token into B x 8 segments
+//   kv_compress  prefill-end window scores + top-k compaction of B prompts of n tokens, 8 kv heads
+// Inputs are random bf16 slices of one large buffer, rotated so the working set exceeds the L2.
+//
+//   build-gpu/calibration/attention/bench_attention --benchmark_out=attention.json --benchmark_out_format=json
+//
+// Counters: requests, kv_tokens (rows the launch attends over), group, head_dim, bytes, seconds.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <random>
+
+#include "calibration/common/bench_util.h"
+#include "kernels/attention/avl_sparse.h"
+#include "kernels/attention/decode.h"
+#include "kernels/compress/select_compact.h"
+#include "kernels/compress/window_scores.h"
+#include "kernels/kv_cache/append.h"
+
+namespace kvsim::calib {
+namespace {
+
+using bf16 = __nv_bfloat16;
+using kernels::DeviceBuffer;
+constexpr int kD = 128;
+
+RandomArena& arena() {  // 20 GiB of random bf16: K and V pools of up to 40M rows
+  static RandomArena a(std::size_t{10} << 30, 21);
+  return a;
+}
+
+cudaStream_t stream() {
+  static cudaStream_t s = [] {
+    cudaStream_t x;
+    KVSIM_CUDA_CHECK(cudaStreamCreate(&x));
+    return x;
+  }();
+  return s;
+}
+
+// One layer's cache over `lengths` (one per segment), rotated over several pool copies.
+struct CacheSets {
+  kernels::SegmentTable table;
+  DeviceBuffer<int64_t> offset;
+  DeviceBuffer<int32_t> capacity, length;
+  std::vector<kernels::KvCacheView> views;
+
+  CacheSets(int requests, int kv_heads, const std::vector<int32_t>& lengths, int32_t headroom = 0)
+      : table(kernels::SegmentTable::build(lengths, headroom)), offset(std::span<const int64_t>(table.offset)),
+        capacity(std::span<const int32_t>(table.capacity)), length(std::span<const int32_t>(lengths)) {
+    const std::size_t pool = static_cast<std::size_t>(table.pool_rows) * kD;
+    const int sets = rotation_sets(2.0 * 2.0 * static_cast<double>(pool), 32);
+    const std::size_t half = arena().size() / 2;
+    if (pool > half) throw std::invalid_argument("cache larger than the benchmark arena");
+    for (int s = 0; s < sets; ++s) {
+      bf16* k = arena().at(static_cast<std::size_t>(s) * (pool + 4096), pool);
+      bf16* v = arena().at(half + static_cast<std::size_t>(s) * (pool + 4096), pool);
+      views.push_back({k, v, offset.data(), capacity.data(), length.data(), requests, kv_heads, kD});
+    }
+  }
+};
+
+void fail(benchmark::State& state, const std::exception& e) { state.SkipWithError(e.what()); }
+
+// range: requests, mean length, group, skew (0 uniform; 1 lognormal sigma 1 across segments).
+void bm_decode(benchmark::State& state, int requests, int mean_len, int group, int skew) try {
+  const int kv_heads = 2, segs = requests * kv_heads;
+  std::vector<int32_t> lengths(static_cast<std::size_t>(segs), mean_len);
+  if (skew != 0) {
+    std::mt19937 rng(static_cast<unsigned>(requests * 31 + mean_len));
+    std::lognormal_distribution<double> ln(0.0, 1.0);
+    std::vector<double> w(lengths.size());
+    for (double& x : w) x = ln(rng);
+    const double sum = std::accumulate(w.begin(), w.end(), 0.0);
+    for (std::size_t i = 0; i < w.size(); ++i)
+      lengths[i] = std::max(1, static_cast<int32_t>(std::lround(w[i] / sum * mean_len * segs)));
+  }
+  CacheSets cache(requests, kv_heads, lengths);
+  kernels::DecodePlan plan(kernels::decode_schedule_config_for_device(kD));
+  plan.update(lengths, 1, segs, stream());
+  const std::size_t qn = static_cast<std::size_t>(segs) * group * kD;
+  DeviceBuffer<bf16> out(qn);
+  DeviceBuffer<uint8_t> workspace;
+  kernels::DecodeParams p{.q = arena().at(7 << 20, qn), .cache = cache.views[0], .plan = &plan, .layer = 0,
+                          .group_size = group, .out = out.data()};
+  if (auto s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
+  workspace.resize(std::max<std::size_t>(kernels::workspace_bytes(p), 1));
+  const double seconds = time_launches(
+      [&](int i) {
+        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
+        kernels::run(p, workspace.data(), stream());
+      },
+      stream());
+  const double tokens = std::accumulate(lengths.begin(), lengths.end(), 0.0);
+  report(state, seconds);
+  state.counters["requests"] = requests;
+  state.counters["kv_heads"] = kv_heads;
+  state.counters["kv_tokens"] = tokens;
+  state.counters["group"] = group;
+  state.counters["head_dim"] = kD;
+  state.counters["skew"] = skew;
+  state.counters["bytes"] = tokens * 2 * kD * 2 + 2.0 * static_cast<double>(qn) * 2;
+} catch (const std::exception& e) {
+  fail(state, e);
+}
+
+void bm_avl_sparse(benchmark::State& state, int requests, int core_pct) try {
+  const int kv_heads = 4, prefix = 35, secondary = 1440, text = 200, core = secondary * core_pct / 100;
+  const int segs = requests * kv_heads;
+  std::vector<int32_t> lengths(static_cast<std::size_t>(segs), prefix + secondary + text);
+  CacheSets cache(requests, kv_heads, lengths);
+  std::mt19937 rng(6);
+  std::vector<kernels::AvlRequest> reqs;
+  std::vector<int32_t> core_idx;
+  for (int b = 0; b < requests; ++b) {
+    std::vector<int32_t> all(secondary);
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), rng);
+    all.resize(static_cast<std::size_t>(core));
+    std::sort(all.begin(), all.end());
+    reqs.push_back({prefix, secondary, core, static_cast<int32_t>(core_idx.size())});
+    core_idx.insert(core_idx.end(), all.begin(), all.end());
+  }
+  core_idx.push_back(0);
+  DeviceBuffer<kernels::AvlRequest> dreqs{std::span<const kernels::AvlRequest>(reqs)};
+  DeviceBuffer<int32_t> dcore{std::span<const int32_t>(core_idx)};
+  std::vector<int32_t> attended(static_cast<std::size_t>(segs), prefix + core + text);
+  kernels::DecodePlan plan(kernels::decode_schedule_config_for_device(kD));
+  plan.update(attended, 1, segs, stream());
+  const std::size_t qn = static_cast<std::size_t>(segs) * kD;
+  DeviceBuffer<bf16> out(qn);
+  DeviceBuffer<uint8_t> workspace;
+  kernels::AvlSparseParams p{.q = arena().at(9 << 20, qn), .cache = cache.views[0], .requests = dreqs.data(),
+                             .core_idx = dcore.data(), .plan = &plan, .layer = 0, .group_size = 1, .out = out.data()};
+  if (auto s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
+  workspace.resize(std::max<std::size_t>(kernels::workspace_bytes(p), 1));
+  const double seconds = time_launches(
+      [&](int i) {
+        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
+        kernels::run(p, workspace.data(), stream());
+      },
+      stream());
+  const double tokens = static_cast<double>(segs) * (prefix + core + text);
+  report(state, seconds);
+  state.counters["requests"] = requests;
+  state.counters["kv_tokens"] = tokens;
+  state.counters["group"] = 1;
+  state.counters["head_dim"] = kD;
+  state.counters["core_pct"] = core_pct;
+  state.counters["bytes"] = tokens * 2 * kD * 2;
+} catch (const std::exception& e) {
+  fail(state, e);
+}
+
+void bm_append(benchmark::State& state, int requests) try {
+  const int kv_heads = 8, segs = requests * kv_heads;
+  // Lengths stay below capacity for every timed launch: headroom covers warm-up and samples.
+  std::vector<int32_t> lengths(static_cast<std::size_t>(segs), 1000);
+  CacheSets cache(requests, kv_heads, lengths, 1024);
+  const std::size_t n = static_cast<std::size_t>(segs) * kD;
+  const int sets = rotation_sets(4.0 * static_cast<double>(n), 64);
+  kernels::AppendParams p{.cache = cache.views[0]};
+  std::vector<int32_t> reset(lengths);
+  const double seconds = time_launches(
+      [&](int i) {
+        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
+        p.new_k = arena().at(static_cast<std::size_t>(i % sets) * 2 * n, 2 * n);
+        p.new_v = p.new_k + n;
+        kernels::run(p, nullptr, stream());
+      },
+      stream(), TimingConfig{.max_reps = 128});
+  report(state, seconds);
+  state.counters["requests"] = requests;
+  state.counters["segments"] = segs;
+  state.counters["bytes"] = 2.0 * 2.0 * static_cast<double>(n) * 2;  // read new rows, write them
+} catch (const std::exception& e) {
+  fail(state, e);
+}
+
+void bm_compress(benchmark::State& state, int requests, int prompt) try {
+  const int kv_heads = 8, group = 8, window = 32, segs = requests * kv_heads;
+  const int64_t total = static_cast<int64_t>(requests) * prompt;
+  std::vector<int32_t> cu(static_cast<std::size_t>(requests) + 1);
+  for (int b = 0; b <= requests; ++b) cu[static_cast<std::size_t>(b)] = b * prompt;
+  DeviceBuffer<int32_t> dcu{std::span<const int32_t>(cu)};
+  const int budget = (prompt - window) / 4;
+  std::vector<int32_t> budgets(static_cast<std::size_t>(segs), budget);
+  DeviceBuffer<int32_t> dbudgets{std::span<const int32_t>(budgets)};
+  std::vector<int32_t> kept(static_cast<std::size_t>(segs), budget + window);
+  CacheSets cache(requests, kv_heads, kept);
+  DeviceBuffer<float> scores(static_cast<std::size_t>(kv_heads) * total);
+  const std::size_t kv_elems = static_cast<std::size_t>(total) * kv_heads * kD;
+  const std::size_t q_elems = static_cast<std::size_t>(requests) * window * kv_heads * group * kD;
+  const bf16* q = arena().at(11 << 20, q_elems);
+  const bf16* k = arena().at(std::size_t{3} << 30, 2 * kv_elems);
+  const bf16* v = k + kv_elems;
+  kernels::WindowScoresParams ws{.q_window = q, .k = k, .cu_seqlens = dcu.data(), .num_requests = requests,
+                                 .num_kv_heads = kv_heads, .group_size = group, .head_dim = kD, .window = window,
+                                 .total_tokens = total, .max_seq_len = prompt, .scores = scores.data()};
+  kernels::CompressParams cp{.scores = scores.data(), .budgets = dbudgets.data(), .k = k, .v = v,
+                             .cu_seqlens = dcu.data(), .window = window, .total_tokens = total,
+                             .max_seq_len = prompt, .cache = cache.views[0]};
+  if (auto s = kernels::supported(ws); !s) throw std::invalid_argument(s.why);
+  if (auto s = kernels::supported(cp); !s) throw std::invalid_argument(s.why);
+  DeviceBuffer<uint8_t> w1(std::max<std::size_t>(kernels::workspace_bytes(ws), 1));
+  DeviceBuffer<uint8_t> w2(std::max<std::size_t>(kernels::workspace_bytes(cp), 1));
+  const double seconds = time_launches(
+      [&](int) {
+        kernels::run(ws, w1.data(), stream());
+        kernels::run(cp, w2.data(), stream());
+      },
+      stream());
+  report(state, seconds);
+  state.counters["requests"] = requests;
+  state.counters["prompt_tokens"] = prompt;
+  state.counters["kv_tokens"] = static_cast<double>(total) * kv_heads;
+  state.counters["bytes"] = 2.0 * static_cast<double>(kv_elems) * 2 + static_cast<double>(segs) * (budget + window) * kD * 4;
+} catch (const std::exception& e) {
+  fail(state, e);
+}
+
+template <class F>
+void reg(const std::string& name, F f) {
+  benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& st) { f(st); })
+      ->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+}  // namespace kvsim::calib
+
+int main(int argc, char** argv) {
+  using namespace kvsim::calib;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  for (int g : {1, 4, 8})
+    for (int b = 1; b <= 256; b *= 2)
+      for (int l = 128; l <= 32768; l *= 2)
+        reg("decode/group:" + std::to_string(g) + "/requests:" + std::to_string(b) + "/len:" + std::to_string(l),
+            [=](benchmark::State& s) { bm_decode(s, b, l, g, 0); });
+  for (int b : {16, 64})
+    for (int l : {512, 4096})
+      reg("decode/group:8/requests:" + std::to_string(b) + "/len:" + std::to_string(l) + "/skew:1",
+          [=](benchmark::State& s) { bm_decode(s, b, l, 8, 1); });
+  for (int b : {4, 16, 64})
+    for (int c : {10, 30, 60, 100})
+      reg("avl_sparse/requests:" + std::to_string(b) + "/core_pct:" + std::to_string(c),
+          [=](benchmark::State& s) { bm_avl_sparse(s, b, c); });
+  for (int b = 1; b <= 1024; b *= 2)
+    reg("kv_append/requests:" + std::to_string(b), [=](benchmark::State& s) { bm_append(s, b); });
+  for (int b : {1, 4, 16})
+    for (int n : {1024, 4096, 16384})
+      reg("kv_compress/requests:" + std::to_string(b) + "/prompt:" + std::to_string(n),
+          [=](benchmark::State& s) { bm_compress(s, b, n); });
+  add_device_context(1);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

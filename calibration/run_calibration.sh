@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Reruns the whole calibration on this machine and writes a new profile:
+#
+#   calibration/run_calibration.sh OUT_DIR [PROFILE_NAME]
+#
+# builds the benchmarks with the gpu preset (build-gpu/), runs them to Google Benchmark JSON in
+# OUT_DIR (gemm, ops, attention, prefill; allreduce when 2+ GPUs are present), records the machine in
+# OUT_DIR/env.json and fits OUT_DIR/<PROFILE_NAME>-1gpu.json (no all-reduce) and, with 2+ GPUs,
+# OUT_DIR/<PROFILE_NAME>-<N>gpu.json with kvsim-fit. PROFILE_NAME defaults to the GPU's name in
+# lower case ("nvidia-h200"). Copy the profiles to calibration/profiles/<gpu>/ and the JSON to
+# calibration/profiles/<gpu>/raw/ to commit them. Run from anywhere inside the repository.
+# KVSIM_CALIB_STAGES (default "build gemm ops attention prefill allreduce fit") picks stages.
+# NVLink multicast stays off (NCCL_NVLS_ENABLE=0), as the shared GPU hosts require.
+set -uo pipefail
+OUT=${1:?usage: run_calibration.sh OUT_DIR [PROFILE_NAME]}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+cd "$(dirname "$0")/.."
+STAGES=${KVSIM_CALIB_STAGES:-build gemm ops attention prefill allreduce fit}
+export NCCL_NVLS_ENABLE=0
+LOG="$OUT/calibration.log"
+B=build-gpu
+has() { [[ " $STAGES " == *" $1 "* ]]; }
+say() { echo "== $*" | tee -a "$LOG"; }
+GPUS=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
+
+python3 - "$OUT/env.json" "$GPUS" <<'PY'
+import datetime, json, os, platform, subprocess, sys
+def sh(c):
+    try: return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception as e: return f"error: {e}"
+# KVSIM_COMMIT names the commit when the tree was copied without its .git (as the device tool does).
+commit = os.environ.get("KVSIM_COMMIT") or sh("git rev-parse --verify -q HEAD 2>/dev/null") or "unknown"
+if "KVSIM_COMMIT" not in os.environ and commit != "unknown" and sh("git status --porcelain 2>/dev/null"):
+    commit += "+uncommitted"
+env = {
+  "gpu_name_smi": sh("nvidia-smi --query-gpu=name --format=csv,noheader | head -1"),
+  "gpus_present": int(sys.argv[2]),
+  "driver": sh("nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1"),
+  "nvcc": sh("nvcc --version | tail -2 | head -1"),
+  "topology": sh("nvidia-smi topo -m 2>/dev/null | head -4 | sed 's/\\x1b\\[[0-9;]*m//g'"),
+  "clocks_sm_max_mhz": sh("nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits | head -1"),
+  "cmake": sh("cmake --version | head -1"),
+  "host_kernel": platform.release(),
+  "commit": commit,
+  "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+}
+json.dump(env, open(sys.argv[1], "w"), indent=1)
+print(json.dumps(env))
+PY
+
+if has build; then
+  say "configure + build ($B)"
+  t0=$(date +%s)
+  cmake --preset gpu -DKVSIM_BENCHMARKS=ON >> "$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
+  # One target at a time, so that a half-finished change elsewhere stops only what depends on it.
+  for t in bench_gemm bench_ops bench_attention $([[ $GPUS -ge 2 ]] && echo bench_allreduce) kvsim-fit; do
+    cmake --build $B -j"$(nproc)" --target $t >> "$LOG" 2>&1 || say "$t did not build"
+  done
+  say "built in $(( $(date +%s) - t0 )) s"
+fi
+
+bench() {  # name, command...
+  local name=$1; shift
+  [[ -x $1 ]] || { say "$name skipped: $1 was not built"; return; }
+  say "$name"
+  local t0=$(date +%s)
+  timeout 300 "$@" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json >> "$LOG" 2>&1 ||
+    echo "$name exited with $?" | tee -a "$LOG"
+  say "$name took $(( $(date +%s) - t0 )) s"
+}
+has gemm && bench gemm $B/calibration/gemm/bench_gemm
+has ops && bench ops $B/calibration/ops/bench_ops
+has attention && bench attention $B/calibration/attention/bench_attention
+if has prefill; then
+  say "prefill"
+  PYTHONUNBUFFERED=1 timeout 200 python3 calibration/prefill/bench_prefill.py --out "$OUT/prefill.json" >> "$LOG" 2>&1 ||
+    echo "prefill exited with $?" | tee -a "$LOG"
+fi
+if has allreduce && [[ $GPUS -ge 2 ]]; then
+  bench allreduce $B/calibration/nccl/bench_allreduce
+fi
+
+if has fit; then
+  FIT=${KVSIM_FIT:-$B/calibration/fitter/kvsim-fit}
+  NAME=${2:-$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z ' 'a-z-')}
+  SINGLE=$(ls "$OUT"/{gemm,ops,attention,prefill}.json 2>/dev/null)
+  say "fit $NAME"
+  $FIT --env "$OUT/env.json" --gpus 1 --skip-op allreduce --out "$OUT/$NAME-1gpu.json" $SINGLE | tee -a "$LOG"
+  [[ -f "$OUT/allreduce.json" ]] &&
+    $FIT --env "$OUT/env.json" --gpus "$GPUS" --out "$OUT/$NAME-${GPUS}gpu.json" $SINGLE "$OUT/allreduce.json" | tee -a "$LOG"
+fi
+say "done: $(ls "$OUT")"
