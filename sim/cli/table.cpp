@@ -30,6 +30,7 @@ nlohmann::json comparison_row(const std::string& name, const nlohmann::json& s, 
           {"peak_kv_bytes_max", peak_kv_max(s)},
           {"kv_bytes_max_over_mean", s["imbalance"]["kv_bytes_max_over_mean"]},
           {"attention_max_over_mean", s["imbalance"]["attention_max_over_mean"]},
+          {"decode_attention_max_over_mean", s["imbalance"]["decode_attention_max_over_mean"]},
           {"cost_over_bound", s["placement_quality"].value("cost_over_bound", 1.0)},
           {"completed", s["requests"]["completed"]},
           {"rejected", s["requests"]["rejected"]}};
@@ -44,10 +45,10 @@ void print_comparison(std::ostream& os, const Scenario& sc, const std::vector<st
                 summaries.front()["executor"].get<std::string>().c_str());
   os << line;
   std::snprintf(line, sizeof line, "%-16s %9s %8s %9s %8s %9s %9s %9s %8s %8s %8s\n", "variant", "tokens/s", "speedup",
-                "decode", "decode", "TTFT p99", "TPOT p50", "peak KV", "KV max/", "attn max", "attn");
+                "decode", "decode", "TTFT p99", "TPOT p50", "peak KV", "KV max/", "decode", "attn");
   os << line;
   std::snprintf(line, sizeof line, "%-16s %9s %8s %9s %8s %9s %9s %9s %8s %8s %8s\n", "", "", "", "tokens/s", "speedup",
-                "(s)", "(ms)", "max GiB", "mean", "/mean", "/bound");
+                "(s)", "(ms)", "max GiB", "mean", "attn m/m", "/bound");
   os << line;
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     const nlohmann::json row = comparison_row(names[i], summaries[i], summaries.front());
@@ -56,7 +57,7 @@ void print_comparison(std::ostream& os, const Scenario& sc, const std::vector<st
                   row["decode_only_tokens_per_s"].get<double>(), row["decode_speedup"].get<double>(),
                   row["ttft_p99_s"].get<double>(), row["tpot_p50_s"].get<double>() * 1e3,
                   row["peak_kv_bytes_max"].get<double>() / (1024.0 * 1024 * 1024),
-                  row["kv_bytes_max_over_mean"].get<double>(), row["attention_max_over_mean"].get<double>(),
+                  row["kv_bytes_max_over_mean"].get<double>(), row["decode_attention_max_over_mean"].get<double>(),
                   row["cost_over_bound"].get<double>());
     os << line;
   }
@@ -72,17 +73,18 @@ void print_comparison_markdown(std::ostream& os, const Scenario& sc, const std::
                 summaries.front()["executor"].get<std::string>().c_str());
   os << line;
   os << "| variant | tokens/s | speedup | decode tokens/s | decode speedup | TTFT p99 (s) | TPOT p50 (ms) | "
-        "peak batch | peak KV max (GiB) | KV max/mean | attention max/mean | attention cost/bound | rejected |\n";
-  os << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+        "peak batch | peak KV max (GiB) | KV max/mean | attention max/mean | decode attention max/mean | attention cost/bound | rejected |\n";
+  os << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     const nlohmann::json row = comparison_row(names[i], summaries[i], summaries.front());
-    std::snprintf(line, sizeof line, "| %s | %.0f | %.2fx | %.0f | %.2fx | %.2f | %.2f | %d | %.2f | %.3f | %.3f | %.3f | %lld |\n",
+    std::snprintf(line, sizeof line, "| %s | %.0f | %.2fx | %.0f | %.2fx | %.2f | %.2f | %d | %.2f | %.3f | %.3f | %.3f | %.3f | %lld |\n",
                   names[i].c_str(), row["output_tokens_per_s"].get<double>(), row["speedup"].get<double>(),
                   row["decode_only_tokens_per_s"].get<double>(), row["decode_speedup"].get<double>(),
                   row["ttft_p99_s"].get<double>(), row["tpot_p50_s"].get<double>() * 1e3,
                   summaries[i]["peak_running_requests"].get<int>(),
                   row["peak_kv_bytes_max"].get<double>() / (1024.0 * 1024 * 1024),
                   row["kv_bytes_max_over_mean"].get<double>(), row["attention_max_over_mean"].get<double>(),
+                  row["decode_attention_max_over_mean"].get<double>(),
                   row["cost_over_bound"].get<double>(), static_cast<long long>(row["rejected"].get<std::int64_t>()));
     os << line;
   }

@@ -7,6 +7,7 @@
 // becomes a hardware run.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -75,19 +76,27 @@ struct StepTiming {
   double step_s = 0;
   std::vector<double> busy_s;                 // [gpu]: computing or communicating (not waiting at a barrier)
   std::vector<double> phase_s;                // [gpu * kPhaseCount + phase]
-  std::vector<double> attention_s;            // [layer * gpus + gpu]
+  std::vector<double> attention_s;            // [layer * gpus + gpu]: decode + prefill attention
+  std::vector<double> decode_attention_cell_s;  // [layer * gpus + gpu]: decode attention alone
   // Decode attention on the step's critical path: sum over layers of the slowest GPU's decode
   // attention (each layer waits for it at the all-reduce).
   double decode_attention_s = 0;
   std::vector<TraceSlice> slices;             // only when the plan asks for them
 
+  // Zeroes the per-GPU sums; the per-cell vectors are only sized (an executor writes every cell,
+  // or calls clear_cells()), which keeps a step's cost free of a layers x GPUs memset.
   void reset(int layers, int gpus) {
     step_s = 0;
     decode_attention_s = 0;
     busy_s.assign(static_cast<std::size_t>(gpus), 0.0);
     phase_s.assign(static_cast<std::size_t>(gpus) * kPhaseCount, 0.0);
-    attention_s.assign(static_cast<std::size_t>(layers) * gpus, 0.0);
+    attention_s.resize(static_cast<std::size_t>(layers) * gpus);
+    decode_attention_cell_s.resize(static_cast<std::size_t>(layers) * gpus);
     slices.clear();
+  }
+  void clear_cells() {
+    std::fill(attention_s.begin(), attention_s.end(), 0.0);
+    std::fill(decode_attention_cell_s.begin(), decode_attention_cell_s.end(), 0.0);
   }
 };
 

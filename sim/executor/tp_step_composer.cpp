@@ -27,7 +27,10 @@ void TpStepComposer::time_step(const StepPlan& plan, StepTiming& out) {
   const int G = d_.gpus;
   out.reset(m.layers, G);
   const double M = plan.tokens();
-  if (M <= 0 && plan.vision_tiles == 0) return;
+  if (M <= 0 && plan.vision_tiles == 0) {
+    out.clear_cells();
+    return;
+  }
   const int group = m.group_size();
   const double hd = m.head_dim;
   const double hidden = m.hidden;
@@ -58,14 +61,18 @@ void TpStepComposer::time_step(const StepPlan& plan, StepTiming& out) {
   auto row_costs = [&](double rows) {
     RowCosts c{.rows = rows};
     // Projection GEMMs of each head shape: rows are all tokens for heads held whole, a share of them
-    // for copies; a GPU without heads in a layer (or a layer without rows) launches none.
-    for (std::size_t k = 0; k < shapes_.size(); ++k) {
-      const int heads = shapes_[k].heads;
-      const double q_width = heads * group * hd;
-      const double shape_rows = heads == 0 ? 0.0 : rows * shapes_[k].served / heads;
-      shape_gemm_s_[k] = heads == 0 || shape_rows <= 0 ? 0.0
-                         : costs_->gemm_s(shape_rows, q_width + 2.0 * heads * hd, hidden) +
-                               costs_->gemm_s(shape_rows, hidden, q_width);
+    // for copies; a GPU without heads in a layer (or a layer without rows) launches none. Copies make
+    // many shapes, and the row count repeats across decode steps: recompute only when it changes.
+    if (rows != shape_gemm_rows_) {
+      for (std::size_t k = 0; k < shapes_.size(); ++k) {
+        const int heads = shapes_[k].heads;
+        const double q_width = heads * group * hd;
+        const double shape_rows = heads == 0 ? 0.0 : rows * shapes_[k].served / heads;
+        shape_gemm_s_[k] = heads == 0 || shape_rows <= 0 ? 0.0
+                           : costs_->gemm_s(shape_rows, q_width + 2.0 * heads * hd, hidden) +
+                                 costs_->gemm_s(shape_rows, hidden, q_width);
+      }
+      shape_gemm_rows_ = rows;
     }
     if (rows <= 0) return c;
     c.mlp_s = costs_->gemm_s(rows, 2.0 * ffn_shard, hidden) + costs_->gemm_s(rows, hidden, ffn_shard);
@@ -102,6 +109,7 @@ void TpStepComposer::time_step(const StepPlan& plan, StepTiming& out) {
       slowest = std::max(slowest, own);
       slowest_decode = std::max(slowest_decode, decode);
       out.attention_s[static_cast<std::size_t>(i)] = attention;
+      out.decode_attention_cell_s[static_cast<std::size_t>(i)] = decode;
       gemm_sum_s_[static_cast<std::size_t>(g)] += gemm;
       attention_sum_s_[static_cast<std::size_t>(g)] += attention;
     }

@@ -37,7 +37,8 @@ class TpStepComposer final : public StepExecutor {
   };
   std::vector<HeadShape> shapes_;     // distinct (heads, served) of the cells
   std::vector<int> shape_of_cell_;    // [layer * gpus + gpu] -> index into shapes_
-  std::vector<double> shape_gemm_s_;  // scratch [shape]: projection GEMMs at the current row count
+  std::vector<double> shape_gemm_s_;  // [shape]: projection GEMMs at shape_gemm_rows_ rows
+  double shape_gemm_rows_ = -1;       // the row count shape_gemm_s_ holds (-1: none yet)
 };
 
 }  // namespace kvsim

@@ -75,6 +75,19 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
     sum_max += mx;
     sum_mean += mean;
   }
+  // The same ratio for decode attention alone: what a KV placement balances (prefill attention
+  // follows the uncompressed prompt, the same for every head).
+  double decode_sum_max = 0, decode_sum_mean = 0;
+  for (int l = 0; l < r.layers; ++l) {
+    double mx = 0, total = 0;
+    for (int g = 0; g < r.gpus; ++g) {
+      const double a = r.decode_attention_cell_s[static_cast<std::size_t>(l) * r.gpus + g];
+      mx = std::max(mx, a);
+      total += a;
+    }
+    decode_sum_max += mx;
+    decode_sum_mean += total / r.gpus;
+  }
   const double peak_mean = peak_sum / std::max<std::size_t>(r.gpu.size(), 1);
 
   nlohmann::json summary;
@@ -92,7 +105,8 @@ nlohmann::json make_summary(const RunResult& r, const OutputOptions& options) {
   summary["gpus"] = gpus;
   summary["imbalance"] = {{"kv_bytes_max_over_mean", peak_mean > 0 ? peak_max / peak_mean : 1.0},
                           {"attention_max_over_mean", sum_mean > 0 ? sum_max / sum_mean : 1.0},
-                          {"attention_max_over_mean_per_layer", per_layer}};
+                          {"attention_max_over_mean_per_layer", per_layer},
+                          {"decode_attention_max_over_mean", decode_sum_mean > 0 ? decode_sum_max / decode_sum_mean : 1.0}};
   summary["attention_s_per_layer_gpu"] = per_layer_gpu;
   summary["placement"] = r.placement;
   summary["placement_quality"] = r.placement_quality;

@@ -53,6 +53,7 @@ struct RunResult {
   std::vector<RequestRecord> requests;
   std::vector<GpuResult> gpu;
   std::vector<double> attention_s;      // [layer * gpus + gpu], summed over the run
+  std::vector<double> decode_attention_cell_s;  // [layer * gpus + gpu]: the decode part of it
   std::int64_t steps = 0;
   StepMix step_mix;
   double decode_attention_s = 0;        // sum over steps of StepTiming::decode_attention_s

@@ -55,17 +55,30 @@ Deployment make_deployment(const Scenario& s, const Placement& placement) {
   return d;
 }
 
-std::unique_ptr<OpCosts> make_op_costs(const Scenario& s) {
+std::unique_ptr<OpCosts> make_op_costs(const Scenario& s, const std::optional<CalibrationProfile>& profile) {
   switch (s.executor) {
     case ExecutorKind::roofline:
       return std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes);
     case ExecutorKind::calibrated:
-      return std::make_unique<CalibratedCosts>(load_profile(s.profile_path), s.gpu);
+      return std::make_unique<CalibratedCosts>(*profile, s.gpu);
     case ExecutorKind::cuda:
       break;
   }
   throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\", \"calibrated\")",
                    "\"cuda\"");
+}
+
+// Measured all-reduce curves of a profile, attached to the topology so that they take precedence
+// over the graph's model for groups of the GPU counts they were measured on.
+void attach_measured_allreduce(const CalibrationProfile& profile, Topology& topology) {
+  const auto& op = profile.op(CalibratedOp::allreduce);
+  if (!op) return;
+  for (const Series& series : op->series) {
+    MeasuredCurve curve;
+    for (std::size_t i = 0; i < series.axes[0].size(); ++i)
+      curve.emplace_back(static_cast<std::int64_t>(series.axes[0][i]), series.seconds[i]);
+    topology.set_measured_allreduce(static_cast<int>(series.key[0]), std::move(curve), profile.file, "/ops/allreduce");
+  }
 }
 
 // The TP groups of the replicas: from the topology graph when the scenario has one, otherwise
@@ -109,8 +122,13 @@ RunResult simulate(const Scenario& s) {
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
   const Placement placement = make_placement(s.placement, preq, s.file, "/placement");
   const Deployment deployment = make_deployment(s, placement);
+  std::optional<CalibrationProfile> profile;
+  if (s.executor == ExecutorKind::calibrated) profile.emplace(load_profile(s.profile_path));
   std::optional<Topology> topology;
-  if (!s.topology.is_null()) topology.emplace(make_topology(s.topology, s.file, "/topology"));
+  if (!s.topology.is_null()) {
+    topology.emplace(make_topology(s.topology, s.file, "/topology"));
+    if (profile) attach_measured_allreduce(*profile, *topology);
+  }
 
   RunResult result;
   result.scenario = s.source;
@@ -130,7 +148,7 @@ RunResult simulate(const Scenario& s) {
   std::vector<Replica> replicas;
   for (auto& group : tp_groups(s, topology)) {
     Replica rep;
-    std::unique_ptr<OpCosts> costs = make_op_costs(s);
+    std::unique_ptr<OpCosts> costs = make_op_costs(s, profile);
     if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));
     const std::string name = s.executor == ExecutorKind::roofline ? "roofline" : "calibrated";
     rep.executor = std::make_unique<TpStepComposer>(name, deployment, std::move(costs));
@@ -145,6 +163,7 @@ RunResult simulate(const Scenario& s) {
 
   const int G = s.gpus, total_gpus = result.gpus, L = s.model.layers;
   result.attention_s.assign(static_cast<std::size_t>(L) * total_gpus, 0.0);
+  result.decode_attention_cell_s.assign(static_cast<std::size_t>(L) * total_gpus, 0.0);
   result.gpu.resize(static_cast<std::size_t>(total_gpus));
   StepPlan plan;
   StepTiming timing;
@@ -160,8 +179,12 @@ RunResult simulate(const Scenario& s) {
       gr.busy_s += timing.busy_s[static_cast<std::size_t>(g)];
       for (int p = 0; p < kPhaseCount; ++p) gr.phase_s[p] += timing.phase_s[static_cast<std::size_t>(g) * kPhaseCount + p];
       for (int l = 0; l < L; ++l)
+      {
         result.attention_s[static_cast<std::size_t>(l) * total_gpus + global] +=
             timing.attention_s[static_cast<std::size_t>(l) * G + g];
+        result.decode_attention_cell_s[static_cast<std::size_t>(l) * total_gpus + global] +=
+            timing.decode_attention_cell_s[static_cast<std::size_t>(l) * G + g];
+      }
     }
     result.step_mix.add(plan.decode_requests, plan.prefill_tokens, timing.step_s);
     result.decode_attention_s += timing.decode_attention_s;

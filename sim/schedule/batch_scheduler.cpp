@@ -27,8 +27,11 @@ BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deplo
         deployment.gpu.memory_bytes - scenario.reserve_bytes() - deployment.weight_bytes[static_cast<std::size_t>(g)];
   reserved_bytes_.assign(static_cast<std::size_t>(G_), 0);
   peak_used_bytes_.assign(static_cast<std::size_t>(G_), 0);
+  step_used_bytes_.assign(static_cast<std::size_t>(G_), 0);
   decode_tokens_.assign(cells, 0.0);
   decode_growth_.assign(cells, 0.0);
+  gpu_decode_tokens_.assign(static_cast<std::size_t>(G_), 0.0);
+  gpu_decode_growth_.assign(static_cast<std::size_t>(G_), 0.0);
   step_decode_tokens_.assign(cells, 0.0);
   step_prefill_pairs_.assign(cells, 0.0);
   separate_compute_ = policy.computes_subset();
@@ -186,6 +189,8 @@ void BatchScheduler::enter_decode(Running& r) {
   for (std::size_t i = 0; i < decode_tokens_.size(); ++i) {
     decode_tokens_[i] += fp.kept[i];
     decode_growth_[i] += fp.growth[i];
+    gpu_decode_tokens_[i % static_cast<std::size_t>(G_)] += fp.kept[i];
+    gpu_decode_growth_[i % static_cast<std::size_t>(G_)] += fp.growth[i];
   }
   if (separate_compute_) {
     const bool own = !fp.computed.empty();  // a request of a subset policy may still compute all it stores
@@ -215,6 +220,8 @@ void BatchScheduler::leave_decode(const Running& r) {
   for (std::size_t i = 0; i < decode_tokens_.size(); ++i) {
     decode_tokens_[i] -= fp.kept[i] + fp.growth[i] * steps;
     decode_growth_[i] -= fp.growth[i];
+    gpu_decode_tokens_[i % static_cast<std::size_t>(G_)] -= fp.kept[i] + fp.growth[i] * steps;
+    gpu_decode_growth_[i % static_cast<std::size_t>(G_)] -= fp.growth[i];
   }
   if (separate_compute_) {
     const bool own = !fp.computed.empty();
@@ -241,6 +248,7 @@ void BatchScheduler::finish_step(double end_s) {
   ++steps_;
   if (decoding_ > 0) {
     for (std::size_t i = 0; i < decode_tokens_.size(); ++i) decode_tokens_[i] += decode_growth_[i];
+    for (int g = 0; g < G_; ++g) gpu_decode_tokens_[static_cast<std::size_t>(g)] += gpu_decode_growth_[static_cast<std::size_t>(g)];
     if (separate_compute_)
       for (std::size_t i = 0; i < compute_tokens_.size(); ++i) compute_tokens_[i] += compute_growth_[i];
   }
@@ -263,16 +271,22 @@ void BatchScheduler::finish_step(double end_s) {
       any_done = true;
     }
   }
-  // Memory at the end of the step, before finished requests free theirs.
+  // Memory at the end of the step, before finished requests free theirs: decoding requests' KV
+  // (per-GPU totals kept incrementally) plus the uncompressed prompt of chunked prefills in progress.
   for (int g = 0; g < G_; ++g) {
-    double tokens = 0;
-    for (int l = 0; l < L_; ++l) tokens += decode_tokens_[static_cast<std::size_t>(l) * G_ + g];
-    std::int64_t used = static_cast<std::int64_t>(std::llround(tokens)) * row_bytes_;
-    for (const Running& r : running_)
-      if (r.prefilled < r.request.prompt_tokens && r.prefilled > 0)
-        used += std::llround(r.prefilled * footprints_[static_cast<std::size_t>(r.slot)].prefill_rows[static_cast<std::size_t>(g)]) *
-                row_bytes_;
-    peak_used_bytes_[static_cast<std::size_t>(g)] = std::max(peak_used_bytes_[static_cast<std::size_t>(g)], used);
+    const std::size_t gi = static_cast<std::size_t>(g);
+    step_used_bytes_[gi] = static_cast<std::int64_t>(std::llround(gpu_decode_tokens_[gi])) * row_bytes_;
+  }
+  for (const Running& r : running_)
+    if (r.prefilled < r.request.prompt_tokens && r.prefilled > 0) {
+      const KvFootprint& fp = footprints_[static_cast<std::size_t>(r.slot)];
+      for (int g = 0; g < G_; ++g)
+        step_used_bytes_[static_cast<std::size_t>(g)] +=
+            std::llround(r.prefilled * fp.prefill_rows[static_cast<std::size_t>(g)]) * row_bytes_;
+    }
+  for (int g = 0; g < G_; ++g) {
+    const std::size_t gi = static_cast<std::size_t>(g);
+    peak_used_bytes_[gi] = std::max(peak_used_bytes_[gi], step_used_bytes_[gi]);
   }
   if (!any_done) return;
   for (Running& r : running_) {

@@ -98,8 +98,11 @@ class BatchScheduler {
   std::vector<std::int64_t> capacity_bytes_;   // [gpu]: memory - reserve - weights
   std::vector<std::int64_t> reserved_bytes_;   // [gpu]
   std::vector<std::int64_t> peak_used_bytes_;  // [gpu]
+  std::vector<std::int64_t> step_used_bytes_;  // [gpu]: scratch of finish_step
   std::vector<double> decode_tokens_;          // [cell]: KV tokens of decoding requests
   std::vector<double> decode_growth_;          // [cell]: their growth per step
+  std::vector<double> gpu_decode_tokens_;      // [gpu]: decode_tokens_ summed over layers
+  std::vector<double> gpu_decode_growth_;      // [gpu]: decode_growth_ summed over layers
   bool separate_compute_ = false;              // the policy computes fewer tokens than it stores
   int refresh_interval_ = 0;                   // K; 0: no refresh steps
   std::vector<double> compute_tokens_;         // [cell]: tokens decoding requests compute (separate_compute_)
