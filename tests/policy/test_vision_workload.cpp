@@ -2,6 +2,7 @@
 // from a CSV trace with optional columns), the tiles each image costs the vision tower, and the
 // tower's prefill cost in the step.
 #include "tests/support/catch.h"
+#include "tests/support/counting_costs.h"
 
 #include "sim/executor/roofline_costs.h"
 #include "sim/executor/tp_step_composer.h"
@@ -12,15 +13,7 @@
 
 namespace {
 
-// gemm: 1 s per call; attention: 1 s per pair; all-reduce: 10 s (several GPUs); elementwise: 0.5 s.
-class CountingCosts final : public kvsim::OpCosts {
- public:
-  double gemm_s(double, double, double) const override { return 1.0; }
-  double decode_attention_s(double kv_tokens, int, int, int) const override { return kv_tokens; }
-  double prefill_attention_s(double pairs, int, int) const override { return pairs; }
-  double allreduce_s(double, int gpus) const override { return gpus > 1 ? 10.0 : 0.0; }
-  double elementwise_s(double) const override { return 0.5; }
-};
+using kvsim::testing::CountingCosts;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // TpStepComposer: the tensor-parallel barrier composition, with op costs chosen to make the
 // arithmetic checkable by hand; and the roofline op costs themselves.
 #include "tests/support/catch.h"
+#include "tests/support/counting_costs.h"
 
 #include <memory>
 
@@ -9,15 +10,7 @@
 
 namespace {
 
-// gemm: 1 s per call; decode attention: 1 s per KV token; all-reduce: 10 s; elementwise: 0.5 s.
-class CountingCosts final : public kvsim::OpCosts {
- public:
-  double gemm_s(double, double, double) const override { return 1.0; }
-  double decode_attention_s(double kv_tokens, int, int, int) const override { return kv_tokens; }
-  double prefill_attention_s(double pairs, int, int) const override { return pairs; }
-  double allreduce_s(double, int gpus) const override { return gpus > 1 ? 10.0 : 0.0; }
-  double elementwise_s(double) const override { return 0.5; }
-};
+using kvsim::testing::CountingCosts;
 
 kvsim::Deployment two_gpu_deployment() {
   kvsim::Deployment d;

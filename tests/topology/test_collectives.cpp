@@ -6,18 +6,13 @@
 #include "sim/core/input_error.h"
 #include "sim/topology/topology.h"
 #include "tests/support/catch.h"
+#include "tests/topology/topology_test_util.h"
 
 using kvsim::make_topology;
 
-namespace {
-constexpr double GB = 1e9;
-constexpr double us = 1e-6;
-std::vector<int> iota(int first, int count) {
-  std::vector<int> v;
-  for (int i = 0; i < count; ++i) v.push_back(first + i);
-  return v;
-}
-}  // namespace
+using kvsim::testing::GB;
+using kvsim::testing::iota;
+using kvsim::testing::us;
 
 TEST_CASE("hgx-h200-8 all-reduce: 2(n-1) steps of 0.6 us + 2(n-1)/n * bytes / 450 GB/s") {
   const auto t = make_topology("hgx-h200-8", "s.json", "/topology");

@@ -5,19 +5,14 @@
 
 #include "sim/topology/topology.h"
 #include "tests/support/catch.h"
+#include "tests/topology/topology_test_util.h"
 
 using kvsim::make_topology;
 using nlohmann::json;
 
-namespace {
-constexpr double GB = 1e9;
-constexpr double us = 1e-6;
-std::vector<int> iota(int first, int count) {
-  std::vector<int> v;
-  for (int i = 0; i < count; ++i) v.push_back(first + i);
-  return v;
-}
-}  // namespace
+using kvsim::testing::GB;
+using kvsim::testing::iota;
+using kvsim::testing::us;
 
 TEST_CASE("hgx-h200-8: every GPU has its own 450 GB/s NVSwitch link, so any ring runs at 450 GB/s") {
   const auto t = make_topology("hgx-h200-8", "s.json", "/topology");
