@@ -44,7 +44,7 @@ std::vector<RuntimeRequest> requests(const ModelSpec& m) {
   std::vector<RuntimeRequest> rs;
   const int prompts[] = {40, 70, 9};
   for (int i = 0; i < 3; ++i) {
-    RuntimeRequest r{.id = i, .prompt_tokens = prompts[i], .output_tokens = 4};
+    RuntimeRequest r{.id = i, .prompt_tokens = prompts[i], .output_tokens = 4, .budgets = {}};
     r.budgets.resize(m.layers, m.kv_heads);
     for (int l = 0; l < m.layers; ++l)
       for (int h = 0; h < m.kv_heads; ++h) {
