@@ -102,10 +102,12 @@ std::unique_ptr<AttentionPolicy> make_attention_policy(const nlohmann::json& att
 std::unique_ptr<AttentionPolicy> make_attention_policy(const Scenario& scenario);
 
 // The request shape the offline placement statistics are profiled on: the rounded means of the
-// prefix, image and text tokens of `requests` (output 1), one image if any request has images.
+// prefix, image, text and output tokens of `requests`, one image if any request has images.
 Request profiling_request(const std::vector<Request>& requests);
-// Mean stored tokens per [layer * kv_heads + head] over `samples` requests of `shape`, with ids drawn
-// from `seed` (as sim/budget's mean_kept_per_head does): what FairKV places heads by.
+// Mean stored tokens per [layer * kv_heads + head] over `samples` requests of `shape`, averaged over
+// each request's decode (kept after prefill + growth x (output - 1) / 2), with ids drawn from `seed`
+// (as sim/budget's mean_kept_per_head does): the per-head load FairKV places heads by. The decode
+// part matters: every head appends the same tokens per step, so it weighs the heads a GPU serves.
 std::vector<double> mean_stored_per_head(const AttentionPolicy& policy, const ModelSpec& model, int samples,
                                          const Request& shape, std::uint64_t seed);
 

@@ -44,16 +44,17 @@ std::unique_ptr<AttentionPolicy> make_attention_policy(const Scenario& s) {
 }
 
 Request profiling_request(const std::vector<Request>& requests) {
-  double prompt = 0, prefix = 0, image = 0, images = 0;
+  double prompt = 0, prefix = 0, image = 0, images = 0, output = 0;
   for (const Request& r : requests) {
     prompt += r.prompt_tokens;
+    output += r.output_tokens;
     prefix += r.prefix_tokens;
     image += r.image_tokens;
     images += r.images;
   }
   const double n = requests.empty() ? 1.0 : static_cast<double>(requests.size());
   auto mean = [&](double sum) { return static_cast<int>(sum / n + 0.5); };
-  Request shape{.prompt_tokens = std::max(1, mean(prompt)), .output_tokens = 1};
+  Request shape{.prompt_tokens = std::max(1, mean(prompt)), .output_tokens = std::max(1, mean(output))};
   shape.prefix_tokens = std::min(mean(prefix), shape.prompt_tokens - 1);
   shape.image_tokens = std::min(mean(image), shape.prompt_tokens - 1 - shape.prefix_tokens);
   shape.images = shape.image_tokens > 0 ? std::max(1, mean(images)) : 0;
@@ -70,7 +71,11 @@ std::vector<double> mean_stored_per_head(const AttentionPolicy& policy, const Mo
     // Ids from their own stream (as sim/budget's mean_kept_per_head), never a run's 0, 1, 2, ...
     r.id = static_cast<std::int64_t>(mix_seed(seed, 0x70726f66696c65 /* "profile" */, i) >> 1);
     policy.footprint(r, f);
-    for (std::size_t k = 0; k < mean.size() && k < f.stored.kept.size(); ++k) mean[k] += f.stored.kept[k];
+    // The KV a head holds, averaged over the request's decode steps: what its attention reads per step
+    // on average (the prompt's budget plus half of what decoding appends).
+    const double half_decode = (r.output_tokens - 1) / 2.0;
+    for (std::size_t k = 0; k < mean.size() && k < f.stored.kept.size(); ++k)
+      mean[k] += f.stored.kept[k] + f.stored.growth[k] * half_decode;
   }
   for (double& m : mean) m /= n;
   return mean;

@@ -1,0 +1,47 @@
+// PhaseTimer: per-phase GPU time of one stream, measured with CUDA events. The stream's work is cut
+// at each mark(phase): the time between the previous mark (or start) and this one is charged to
+// `phase`. Consecutive events on one stream partition its timeline, so phases add up to the step's
+// stream time; a collective's interval includes waiting for the slowest GPU (that is the imbalance).
+//   t.start(stream); gemm(...); t.mark(Phase::gemm); ...; sync; t.collect() -> seconds per phase
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+namespace kvsim::runtime {
+
+enum class Phase : int { gemm = 0, attention, allreduce, other, count };
+const char* phase_name(Phase p);
+
+class PhaseTimer {
+ public:
+  PhaseTimer() = default;
+  ~PhaseTimer();
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  PhaseTimer(PhaseTimer&& o) noexcept { swap(o); }
+  PhaseTimer& operator=(PhaseTimer&& o) noexcept { swap(o); return *this; }
+
+  void start(cudaStream_t stream);  // current device must be the stream's
+  void mark(Phase phase);
+  // After the stream is synchronized: seconds per phase since start, and the total.
+  std::array<double, static_cast<std::size_t>(Phase::count)> collect() const;
+
+ private:
+  void swap(PhaseTimer& o) noexcept {
+    events_.swap(o.events_);
+    phases_.swap(o.phases_);
+    std::swap(used_, o.used_);
+    std::swap(stream_, o.stream_);
+  }
+  cudaEvent_t next();
+  std::vector<cudaEvent_t> events_;
+  std::vector<Phase> phases_;  // phase of the interval ending at events_[i], i >= 1
+  std::size_t used_ = 0;
+  cudaStream_t stream_ = nullptr;
+};
+
+}  // namespace kvsim::runtime
