@@ -22,12 +22,12 @@ struct Deployment {
   ModelSpec model;
   GpuSpec gpu;
   int gpus = 1;
-  std::vector<int> kv_heads_held;            // [layer * gpus + gpu]: kv heads whose weights the GPU holds (copies too)
+  std::vector<int> kv_heads_held = {};       // [layer * gpus + gpu]: kv heads whose weights the GPU holds (copies too)
   // [layer * gpus + gpu]: the same heads weighted by the share of requests each copy serves. A copy
   // projects only its requests' tokens, so its GEMM rows are that share of the step's tokens while its
   // weights are read in full (Fair-Copying's data parallelism within a head).
-  std::vector<double> kv_heads_served;
-  std::vector<std::int64_t> weight_bytes;    // [gpu]
+  std::vector<double> kv_heads_served = {};
+  std::vector<std::int64_t> weight_bytes = {};  // [gpu]
   int index(int layer, int gpu) const { return layer * gpus + gpu; }
 };
 

@@ -171,7 +171,13 @@ std::string make_chrome_trace(const RunResult& r) {
                       {"dur", s.duration_s * 1e6},
                       {"args", {{"decode_requests", s.decode_requests}, {"prefill_tokens", s.prefill_tokens}}}});
   for (const TraceSlice& s : r.slices) {
-    const std::string name = s.layer < 0 ? std::string(s.name) : "L" + std::to_string(s.layer) + " " + s.name;
+    std::string name;
+    if (s.layer >= 0) {
+      name = "L";
+      name += std::to_string(s.layer);
+      name += ' ';
+    }
+    name += s.name;
     events.push_back({{"ph", "X"}, {"name", name}, {"cat", s.name}, {"pid", 1}, {"tid", s.gpu},
                       {"ts", s.start_s * 1e6}, {"dur", s.duration_s * 1e6}});
   }

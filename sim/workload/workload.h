@@ -27,13 +27,13 @@ struct WorkloadSpec {
   Arrival arrival = Arrival::batch;
   double rate_per_s = 0;   // poisson only
   int requests = 0;        // poisson and batch
-  LengthDist prompt_tokens;           // the text prompt (all of the prompt when there are no images)
-  LengthDist output_tokens;
+  LengthDist prompt_tokens = {};         // the text prompt (all of the prompt when there are no images)
+  LengthDist output_tokens = {};
   LengthDist prefix_tokens = {};         // system prefix before the images (0: none)
   LengthDist images = {};                // images per request (0: a text-only workload)
   LengthDist tokens_per_image = {};      // tokens of each image (LLaVA-1.5: 576; LLaVA-NeXT: up to 2880)
-  std::string trace_path;  // trace only (resolved)
-  std::string trace_pointer;  // where the trace was named, for error messages
+  std::string trace_path = {};  // trace only (resolved)
+  std::string trace_pointer = {};  // where the trace was named, for error messages
 };
 
 struct Request {
