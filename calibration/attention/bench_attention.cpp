@@ -8,14 +8,21 @@
 //                {1,4,8}; 2 kv heads per GPU, head_dim 128; plus lognormal-skewed lengths (skew:1)
 //                that the fitter keeps out of the grid and reports as a check of "time follows
 //                total KV rows"
-//   avl_sparse   LLaVA-NeXT-like segments (prefix 35, 1440 secondary, 200 text), core 10..100%
+//   avl_sparse   LLaVA-NeXT-like segments (prefix 35, 2880 secondary = 5 tiles of 576, 200 text):
+//                segments S = requests x 4 kv heads, requests in {1,...,256} (steps of x1.5 / x1.33)
+//                x attended rows per segment (prefix + core + text) in {256, 362, ..., 2896}
+//                (sqrt(2) steps); group 1
 //   kv_append    one decode token into B x 8 segments
-//   kv_compress  prefill-end window scores + top-k compaction of B prompts of n tokens, 8 kv heads
+//   kv_compress  prefill-end window scores (window 32, group 8) + top-k compaction (budget 1/4) of
+//                B prompts of n tokens, 8 kv heads: segments S = B x 8, B in {1,...,32} (steps of
+//                x1.5 / x1.33) x n in {512,...,32768} (sqrt(2) steps)
 // Inputs are random bf16 slices of one large buffer, rotated so the working set exceeds the L2.
 //
 //   build-gpu/calibration/attention/bench_attention --benchmark_out=attention.json --benchmark_out_format=json
 //
-// Counters: requests, kv_tokens (rows the launch attends over), group, head_dim, bytes, seconds.
+// Counters: requests, kv_tokens (rows the launch attends over), group, head_dim, bytes, seconds;
+// avl_sparse and kv_compress also segments (requests x kv heads), kv_compress prompt_tokens, window
+// and wave_keys (prompt keys one wave of resident window-score CTAs covers, kernels::wave_keys).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -117,8 +124,10 @@ void bm_decode(benchmark::State& state, int requests, int mean_len, int group, i
   fail(state, e);
 }
 
-void bm_avl_sparse(benchmark::State& state, int requests, int core_pct) try {
-  const int kv_heads = 4, prefix = 35, secondary = 1440, text = 200, core = secondary * core_pct / 100;
+// range: requests, attended rows per segment (prefix + core + text).
+void bm_avl_sparse(benchmark::State& state, int requests, int attended) try {
+  const int kv_heads = 4, prefix = 35, secondary = 2880, text = 200, core = attended - prefix - text;
+  if (core < 0 || core > secondary) throw std::invalid_argument("avl_sparse: attended rows outside the segment");
   const int segs = requests * kv_heads;
   std::vector<int32_t> lengths(static_cast<std::size_t>(segs), prefix + secondary + text);
   CacheSets cache(requests, kv_heads, lengths);
@@ -156,10 +165,11 @@ void bm_avl_sparse(benchmark::State& state, int requests, int core_pct) try {
   const double tokens = static_cast<double>(segs) * (prefix + core + text);
   report(state, seconds);
   state.counters["requests"] = requests;
+  state.counters["segments"] = segs;
   state.counters["kv_tokens"] = tokens;
   state.counters["group"] = 1;
   state.counters["head_dim"] = kD;
-  state.counters["core_pct"] = core_pct;
+  state.counters["core_tokens"] = core;
   state.counters["bytes"] = tokens * 2 * kD * 2;
 } catch (const std::exception& e) {
   fail(state, e);
@@ -225,6 +235,11 @@ void bm_compress(benchmark::State& state, int requests, int prompt) try {
       stream());
   report(state, seconds);
   state.counters["requests"] = requests;
+  state.counters["segments"] = segs;
+  state.counters["group"] = group;
+  state.counters["head_dim"] = kD;
+  state.counters["window"] = window;
+  state.counters["wave_keys"] = static_cast<double>(kernels::wave_keys(ws));
   state.counters["prompt_tokens"] = prompt;
   state.counters["kv_tokens"] = static_cast<double>(total) * kv_heads;
   state.counters["bytes"] = 2.0 * static_cast<double>(kv_elems) * 2 + static_cast<double>(segs) * (budget + window) * kD * 4;
@@ -254,14 +269,14 @@ int main(int argc, char** argv) {
     for (int l : {512, 4096})
       reg("decode/group:8/requests:" + std::to_string(b) + "/len:" + std::to_string(l) + "/skew:1",
           [=](benchmark::State& s) { bm_decode(s, b, l, 8, 1); });
-  for (int b : {4, 16, 64})
-    for (int c : {10, 30, 60, 100})
-      reg("avl_sparse/requests:" + std::to_string(b) + "/core_pct:" + std::to_string(c),
-          [=](benchmark::State& s) { bm_avl_sparse(s, b, c); });
+  for (int b : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256})
+    for (int a : {256, 362, 512, 724, 1024, 1448, 2048, 2896})
+      reg("avl_sparse/requests:" + std::to_string(b) + "/attended:" + std::to_string(a),
+          [=](benchmark::State& s) { bm_avl_sparse(s, b, a); });
   for (int b = 1; b <= 1024; b *= 2)
     reg("kv_append/requests:" + std::to_string(b), [=](benchmark::State& s) { bm_append(s, b); });
-  for (int b : {1, 4, 16})
-    for (int n : {1024, 4096, 16384})
+  for (int b : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32})
+    for (int n : {512, 724, 1024, 1448, 2048, 2896, 4096, 5793, 8192, 11585, 16384, 23170, 32768})
       reg("kv_compress/requests:" + std::to_string(b) + "/prompt:" + std::to_string(n),
           [=](benchmark::State& s) { bm_compress(s, b, n); });
   add_device_context(1);

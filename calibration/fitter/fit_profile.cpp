@@ -147,6 +147,18 @@ BenchmarkFile read_benchmark_json(const nlohmann::json& doc, const std::string& 
       p.op = CalibratedOp::prefill_attention;
       p.key = {num("group"), num("head_dim")};
       p.x = {num("pairs"), 0};
+    } else if ((prefix == "kv_compress" || prefix == "avl_sparse") && !b.has("segments")) {
+      // Runs before the two-axis grids (raw/run1..run3) swept these ops over bytes alone.
+      ++out.ignored;
+      continue;
+    } else if (prefix == "kv_compress") {
+      p.op = CalibratedOp::kv_compress;
+      p.key = {num("group"), num("head_dim"), num("window"), num("wave_keys")};
+      p.x = {num("segments"), num("prompt_tokens")};
+    } else if (prefix == "avl_sparse") {
+      p.op = CalibratedOp::avl_sparse;
+      p.key = {num("group"), num("head_dim")};
+      p.x = {num("segments"), num("kv_tokens") / num("segments")};
     } else if (prefix == "allreduce") {
       p.op = CalibratedOp::allreduce;
       p.key = {num("gpus")};

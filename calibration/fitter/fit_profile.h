@@ -9,7 +9,11 @@
 //   decode/…        group, head_dim, requests, kv_tokens (skew:1 -> checks, not the grid)
 //   prefill/…       group, head_dim, pairs
 //   allreduce/…     gpus, bytes
-//   elementwise/…, rmsnorm/…, rope/…, silu_mul/…, kv_append/…, kv_compress/…, avl_sparse/…: bytes
+//   kv_compress/…   group, head_dim, window, wave_keys, segments, prompt_tokens
+//   avl_sparse/…    group, head_dim, segments, kv_tokens (attended rows over all segments)
+//                   (kv_compress/avl_sparse entries without "segments", from the one-axis "bytes"
+//                   grids of earlier runs, are ignored)
+//   elementwise/…, rmsnorm/…, rope/…, silu_mul/…, kv_append/…: bytes
 // Time: the "seconds" counter, else real_time in its time_unit. Other names are ignored (counted).
 #pragma once
 

@@ -6,6 +6,7 @@
 #include "kernels/common/cuda_check.h"
 #include "kernels/common/ptx.cuh"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kvsim::kernels {
@@ -172,6 +173,20 @@ std::size_t workspace_bytes(const WindowScoresParams& p) {
   const std::size_t rows = static_cast<std::size_t>(p.num_requests) * p.num_kv_heads * p.group_size * p.window;
   return rows * chunk_count(p) * sizeof(float2) + rows * sizeof(float) +
          static_cast<std::size_t>(p.num_kv_heads) * p.total_tokens * sizeof(float);
+}
+
+int64_t wave_keys(const WindowScoresParams& p) {
+  int device = 0, sms = 0, lse_ctas = 0, key_ctas = 0;
+  KVSIM_CUDA_CHECK(cudaGetDevice(&device));
+  KVSIM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  if (p.head_dim == 64) {
+    KVSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&lse_ctas, lse_partial_kernel<64>, kThreads, 0));
+    KVSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&key_ctas, key_scores_kernel<64>, kThreads, 0));
+  } else {
+    KVSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&lse_ctas, lse_partial_kernel<128>, kThreads, 0));
+    KVSIM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&key_ctas, key_scores_kernel<128>, kThreads, 0));
+  }
+  return static_cast<int64_t>(std::min(lse_ctas, key_ctas)) * sms * kThreads;  // one key per thread
 }
 
 void run(const WindowScoresParams& p, void* workspace, cudaStream_t stream) {

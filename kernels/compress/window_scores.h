@@ -40,4 +40,10 @@ Support supported(const WindowScoresParams& p);
 std::size_t workspace_bytes(const WindowScoresParams& p);
 void run(const WindowScoresParams& p, void* workspace, cudaStream_t stream);
 
+// Prompt keys (summed over requests and kv heads) that one wave of run()'s two scoring passes
+// covers on the current device: CTAs resident at once (occupancy x SMs) x keys per CTA. The passes
+// run in whole waves of one latency each, so their time steps with ceil(keys / wave_keys)
+// (calibration/attention records it for the cost model).
+int64_t wave_keys(const WindowScoresParams& p);
+
 }  // namespace kvsim::kernels

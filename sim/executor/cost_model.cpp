@@ -19,8 +19,8 @@ const std::vector<OpSchema>& op_schemas() {
       {CalibratedOp::rope, "rope", {}, {"bytes"}, false},
       {CalibratedOp::silu_mul, "silu_mul", {}, {"bytes"}, false},
       {CalibratedOp::kv_append, "kv_append", {}, {"bytes"}, false},
-      {CalibratedOp::kv_compress, "kv_compress", {}, {"bytes"}, false},
-      {CalibratedOp::avl_sparse, "avl_sparse", {}, {"bytes"}, false},
+      {CalibratedOp::kv_compress, "kv_compress", {"group", "head_dim", "window", "wave_keys"}, {"segments", "prompt_tokens"}, false},
+      {CalibratedOp::avl_sparse, "avl_sparse", {"group", "head_dim"}, {"segments", "tokens_per_segment"}, false},
   };
   return table;
 }
@@ -46,6 +46,20 @@ RooflineFeatures op_features(CalibratedOp op, const std::vector<double>& key, co
     case CalibratedOp::prefill_attention: {
       const double group = key[0], hd = key[1];
       return {0.0, x[0] * 4.0 * hd * group};
+    }
+    case CalibratedOp::kv_compress: {
+      // Window scores read every prompt K row twice (two passes) and dot it with group x window
+      // query rows in each; the compaction copies the kept K and V rows (at most the prompt). The
+      // scoring passes run in whole waves of `wave_keys` keys (resident CTAs x keys per CTA), each
+      // one CTA's latency long, so their FLOPs count the last wave whole: the time steps with
+      // ceil(keys / wave_keys) and is flat below one wave.
+      const double rows = x[0] * x[1], group = key[0], hd = key[1], window = key[2], wave = key[3];
+      const double padded = wave > 0 ? std::ceil(rows / wave * (1 - 1e-12)) * wave : rows;
+      return {rows * hd * 2.0 * 4.0, padded * 4.0 * hd * group * window};
+    }
+    case CalibratedOp::avl_sparse: {
+      const double kv = x[0] * x[1], group = key[0], hd = key[1];
+      return {kv * 2.0 * hd * 2.0, kv * 4.0 * hd * group};  // as decode, over the attended rows
     }
     case CalibratedOp::allreduce: {
       const double n = key[0];

@@ -29,8 +29,10 @@ enum class CalibratedOp : int {
   rope,
   silu_mul,
   kv_append,
-  kv_compress,
-  avl_sparse,
+  kv_compress,        // key group, head_dim, window, wave_keys; axes segments (requests x kv heads),
+                      // prompt_tokens (wave_keys: keys one wave of resident scoring CTAs covers)
+  avl_sparse,         // key group, head_dim; axes segments (requests x kv heads), tokens_per_segment
+                      // (attended rows: prefix + core + text)
 };
 inline constexpr int kCalibratedOpCount = 11;
 

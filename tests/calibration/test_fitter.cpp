@@ -116,6 +116,57 @@ TEST_CASE("benchmark JSON: ops from names, seconds from the counter or real_time
   }
 }
 
+TEST_CASE("benchmark JSON: kv_compress and avl_sparse read their 2-axis grids, old bytes-only entries are ignored") {
+  const nlohmann::json doc = nlohmann::json::parse(R"({"benchmarks": [
+      {"name": "kv_compress/requests:2/prompt:4096", "real_time": 1, "time_unit": "ms", "requests": 2, "segments": 16,
+       "group": 8, "head_dim": 128, "window": 32, "wave_keys": 50688, "prompt_tokens": 4096, "bytes": 1},
+      {"name": "avl_sparse/requests:4/attended:512", "real_time": 12, "time_unit": "us", "requests": 4, "segments": 16,
+       "group": 1, "head_dim": 128, "kv_tokens": 8192, "bytes": 1},
+      {"name": "kv_compress/requests:1/prompt:1024", "real_time": 1, "time_unit": "ms", "requests": 1, "bytes": 5e6},
+      {"name": "avl_sparse/requests:4/core_pct:10", "real_time": 10, "time_unit": "us", "requests": 4, "bytes": 3e6}
+    ]})");
+  const calib::BenchmarkFile f = calib::read_benchmark_json(doc, "a.json");
+  REQUIRE(f.points.size() == 2);
+  CHECK(f.ignored == 2);
+  CHECK(f.points[0].op == CalibratedOp::kv_compress);
+  CHECK(f.points[0].key == std::vector<double>{8, 128, 32, 50688});
+  CHECK(f.points[0].x == std::array<double, 2>{16, 4096});
+  CHECK(f.points[1].op == CalibratedOp::avl_sparse);
+  CHECK(f.points[1].key == std::vector<double>{1, 128});
+  CHECK(f.points[1].x == std::array<double, 2>{16, 512});  // attended rows per segment
+  // A new-style entry without one of its counters is an input error naming it.
+  const nlohmann::json bad = nlohmann::json::parse(
+      R"({"benchmarks": [{"name": "kv_compress/x", "real_time": 1, "segments": 8, "group": 8, "head_dim": 128, "window": 32}]})");
+  try {
+    (void)calib::read_benchmark_json(bad, "bad.json");
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    CHECK(e.pointer() == "/benchmarks/0/wave_keys");
+  }
+}
+
+TEST_CASE("kv_compress: the features count whole waves, so a wave staircase is predicted from its neighbours") {
+  // Below one wave the scoring FLOPs are those of a full wave (flat), then they step per wave.
+  const std::vector<double> key{8, 128, 32, 1000};
+  const double wave_flops = op_features(CalibratedOp::kv_compress, key, {1, 1000}).flops;
+  CHECK(op_features(CalibratedOp::kv_compress, key, {1, 10}).flops == Approx(wave_flops));
+  CHECK(op_features(CalibratedOp::kv_compress, key, {2, 500}).flops == Approx(wave_flops));
+  CHECK(op_features(CalibratedOp::kv_compress, key, {2, 501}).flops == Approx(2 * wave_flops));
+  CHECK(op_features(CalibratedOp::kv_compress, key, {2, 501}).bytes ==
+        Approx(2 * 501 * op_features(CalibratedOp::kv_compress, key, {1, 1}).bytes));
+  // Measured: 0.5 ms per wave plus a little per byte. Every point comes back from the others.
+  std::vector<calib::MeasuredPoint> pts;
+  for (double s : {8.0, 16.0, 24.0, 32.0, 48.0})
+    for (double n : {256.0, 362.0, 512.0, 724.0, 1024.0}) {
+      const double waves = std::ceil(s * n / 1000 - 1e-9);
+      pts.push_back({CalibratedOp::kv_compress, key, {s, n}, 5e-4 * waves + 1e-12 * s * n * 1024, ""});
+    }
+  const CalibrationProfile p = calib::fit_profile(pts, testing::test_environment());
+  const OpProfile& op = *p.op(CalibratedOp::kv_compress);
+  CHECK(op.loo.max < 1e-6);
+  CHECK(op.roofline.flops_per_s > 0);
+}
+
 TEST_CASE("a 2-axis grid with a missing cell keeps the largest complete grid") {
   std::vector<calib::MeasuredPoint> pts;
   for (double r : {1.0, 4.0, 16.0})

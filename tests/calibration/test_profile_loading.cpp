@@ -54,6 +54,18 @@ TEST_CASE("the committed H200 profiles load, name their machine and record their
     CHECK(again.median == Approx(op->loo.median).epsilon(1e-9));
     CHECK(again.p90 == Approx(op->loo.p90).epsilon(1e-9));
   }
+  // Every op recorded in the committed profiles meets issue 5's leave-one-out target, the report-only
+  // kv_compress and avl_sparse included (2-axis grids since run4-h200-compress-avl).
+  for (const CalibrationProfile* p : {&one, &two})
+    for (const OpSchema& s : op_schemas()) {
+      if (!p->op(s.op)) continue;
+      INFO(s.name);
+      CHECK(calib::meets_accuracy_target(p->op(s.op)->loo));
+      CHECK(p->op(s.op)->series.at(0).axes.size() == s.axes.size());
+    }
+  REQUIRE(two.op(CalibratedOp::kv_compress).has_value());
+  REQUIRE(two.op(CalibratedOp::avl_sparse).has_value());
+  CHECK(two.op(CalibratedOp::kv_compress)->series.at(0).key.size() == 4);  // group, head_dim, window, wave_keys
 }
 
 TEST_CASE("a missing profile file and corrupt JSON are input errors") {
