@@ -33,6 +33,24 @@ std::string error_for(const nlohmann::json& doc, bool simulate = false) {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// The message simulating the small scenario gives with `csv` as its trace, less the trace's path
+// (which it must start with).
+std::string trace_error(const std::string& csv) {
+  TempDir dir;
+  const std::string trace = dir.write("t.csv", csv);
+  auto doc = small_scenario();
+  doc["workload"] = {{"arrival", "trace"}, {"trace", trace}};
+  const std::string path = dir.write("s.json", doc.dump());
+  try {
+    kvsim::simulate(kvsim::load_scenario(path));
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    REQUIRE(msg.rfind(trace, 0) == 0);
+    return msg.substr(trace.size());
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("the small scenario is valid") { CHECK(error_for(small_scenario(), true).empty()); }
@@ -102,31 +120,13 @@ TEST_CASE("an empty workload is rejected") {
   auto doc = small_scenario();
   doc["workload"]["requests"] = 0;
   CHECK(error_for(doc) == ": /workload/requests: expected an integer in [1, 100000000], found the number 0");
-  TempDir dir;
-  const std::string trace = dir.write("empty.csv", "arrival_s,prompt_tokens,output_tokens\n");
-  doc = small_scenario();
-  doc["workload"] = {{"arrival", "trace"}, {"trace", trace}};
-  const std::string path = dir.write("s.json", doc.dump());
-  try {
-    kvsim::simulate(kvsim::load_scenario(path));
-    FAIL("no error");
-  } catch (const InputError& e) {
-    CHECK(std::string(e.what()) == trace + ": /: expected at least one request after the header, found none");
-  }
+  CHECK(trace_error("arrival_s,prompt_tokens,output_tokens\n") ==
+        ": /: expected at least one request after the header, found none");
 }
 
 TEST_CASE("a bad trace line names its line") {
-  TempDir dir;
-  const std::string trace = dir.write("t.csv", "arrival_s,prompt_tokens,output_tokens\n0.0,100,10\n0.5,abc,10\n");
-  auto doc = small_scenario();
-  doc["workload"] = {{"arrival", "trace"}, {"trace", trace}};
-  const std::string path = dir.write("s.json", doc.dump());
-  try {
-    kvsim::simulate(kvsim::load_scenario(path));
-    FAIL("no error");
-  } catch (const InputError& e) {
-    CHECK(std::string(e.what()) == trace + ": line 3: expected prompt_tokens, an integer >= 1, found \"abc\"");
-  }
+  CHECK(trace_error("arrival_s,prompt_tokens,output_tokens\n0.0,100,10\n0.5,abc,10\n") ==
+        ": line 3: expected prompt_tokens, an integer >= 1, found \"abc\"");
 }
 
 TEST_CASE("a model that does not fit at all is rejected before running") {
