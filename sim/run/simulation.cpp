@@ -16,6 +16,8 @@
 #include "sim/executor/tp_step_composer.h"
 #include "sim/placement/placement.h"
 #include "sim/policy/attention_policy.h"
+#include "sim/run/deployment.h"
+#include "sim/run/placement_search.h"
 #include "sim/schedule/batch_scheduler.h"
 #include "sim/topology/topology.h"
 #include "sim/workload/workload.h"
@@ -27,33 +29,6 @@ namespace {
 // arriving together are scheduled together.
 enum class EventKind : std::uint8_t { arrival = 0, step_end = 1, wake = 2 };
 
-std::string gib(std::int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  return buf;
-}
-
-Deployment make_deployment(const Scenario& s, const Placement& placement) {
-  Deployment d{.model = s.model, .gpu = s.gpu, .gpus = s.gpus};
-  d.kv_heads_held.assign(static_cast<std::size_t>(s.model.layers) * s.gpus, 0);
-  d.kv_heads_served.assign(static_cast<std::size_t>(s.model.layers) * s.gpus, 0.0);
-  for (int l = 0; l < s.model.layers; ++l)
-    for (int h = 0; h < s.model.kv_heads; ++h)
-      for (const HeadCopy& c : placement.head_copies(l, h)) {
-        ++d.kv_heads_held[static_cast<std::size_t>(d.index(l, c.gpu))];
-        d.kv_heads_served[static_cast<std::size_t>(d.index(l, c.gpu))] += c.share;
-      }
-  d.weight_bytes = placement.weight_bytes_per_gpu(s.model);
-  for (int g = 0; g < s.gpus; ++g) {
-    const std::int64_t need = d.weight_bytes[static_cast<std::size_t>(g)] + s.reserve_bytes();
-    if (need >= s.gpu.memory_bytes)
-      throw InputError(s.file, "/hardware/gpus",
-                       "GPUs with room for the weights shard (" + gib(d.weight_bytes[static_cast<std::size_t>(g)]) +
-                           " on GPU " + std::to_string(g) + ") plus the reserve (" + gib(s.reserve_bytes()) + ")",
-                       std::to_string(s.gpus) + " x " + s.gpu.name + " with " + gib(s.gpu.memory_bytes) + " each");
-  }
-  return d;
-}
 
 std::unique_ptr<OpCosts> make_op_costs(const Scenario& s, const std::optional<CalibrationProfile>& profile) {
   switch (s.executor) {
@@ -120,8 +95,6 @@ RunResult simulate(const Scenario& s) {
   preq.head_load = mean_stored_per_head(*policy, s.model, 64, profiling_request(requests), mix_seed(s.seed, 0x706c61));
   preq.gpu_memory_bytes = s.gpu.memory_bytes - s.reserve_bytes();
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
-  const Placement placement = make_placement(s.placement, preq, s.file, "/placement");
-  const Deployment deployment = make_deployment(s, placement);
   std::optional<CalibrationProfile> profile;
   if (s.executor == ExecutorKind::calibrated) profile.emplace(load_profile(s.profile_path));
   std::optional<Topology> topology;
@@ -129,6 +102,17 @@ RunResult simulate(const Scenario& s) {
     topology.emplace(make_topology(s.topology, s.file, "/topology"));
     if (profile) attach_measured_allreduce(*profile, *topology);
   }
+  const std::vector<std::vector<int>> groups = tp_groups(s, topology);
+  // The op costs of the first TP group: what the cost-driven placement search prices steps with.
+  auto group_costs = [&]() {
+    std::unique_ptr<OpCosts> costs = make_op_costs(s, profile);
+    if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(groups.front()));
+    return costs;
+  };
+  const Placement placement = is_placement_search(s.placement)
+                                  ? search_placement(s, preq, group_costs, "/placement")
+                                  : make_placement(s.placement, preq, s.file, "/placement");
+  const Deployment deployment = make_deployment(s, placement);
 
   RunResult result;
   result.scenario = s.source;
@@ -146,7 +130,7 @@ RunResult simulate(const Scenario& s) {
   }
 
   std::vector<Replica> replicas;
-  for (auto& group : tp_groups(s, topology)) {
+  for (auto group : groups) {
     Replica rep;
     std::unique_ptr<OpCosts> costs = make_op_costs(s, profile);
     if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));

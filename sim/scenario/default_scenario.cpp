@@ -20,7 +20,8 @@ const nlohmann::json& default_scenario_json() {
     {"name": "tensor_parallel", "set": {"/placement": {"kind": "tensor_parallel"}}},
     {"name": "best_effort", "set": {"/placement": {"kind": "best_effort"}}},
     {"name": "fair_copying", "set": {"/placement": {"kind": "fair_copying"}}},
-    {"name": "balanced_split", "set": {"/placement": {"kind": "balanced_split"}}}
+    {"name": "balanced_split", "set": {"/placement": {"kind": "balanced_split"}}},
+    {"name": "cost_search", "set": {"/placement": {"kind": "cost_search"}}}
   ]
 })json");
   return scenario;
