@@ -10,6 +10,8 @@
 
 #include "sim/budget/budget_source.h"
 #include "sim/placement/placement.h"
+#include "sim/run/placement_search.h"
+#include "sim/scenario/json_reader.h"
 #include "sim/scenario/json_reader.h"
 
 namespace kvsim::sweep {
@@ -217,7 +219,10 @@ void validate_points(const SweepSpec& spec) {
     if (placements_seen.insert(s.placement.dump() + model_key + "/" + std::to_string(s.gpus)).second) {
       const PlacementRequest req{.model = &s.model, .gpus = s.gpus,
                                  .head_load = std::vector<double>(static_cast<std::size_t>(s.model.layers) * s.model.kv_heads, 1.0)};
-      (void)make_placement(s.placement, req, file, "/placement");
+      if (is_placement_search(s.placement))  // cost_search takes no options; it runs its candidates later
+        JsonReader(s.placement, file, "/placement").reject_unknown_keys({"kind"});
+      else
+        (void)make_placement(s.placement, req, file, "/placement");
     }
   }
 }
