@@ -4,19 +4,10 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/core/format_bytes.h"
 #include "sim/core/input_error.h"
 
 namespace kvsim {
-namespace {
-
-std::string gib(std::int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  return buf;
-}
-
-}  // namespace
-
 Deployment make_deployment(const Scenario& s, const Placement& placement) {
   Deployment d{.model = s.model, .gpu = s.gpu, .gpus = s.gpus};
   d.kv_heads_held.assign(static_cast<std::size_t>(s.model.layers) * s.gpus, 0);
@@ -32,9 +23,9 @@ Deployment make_deployment(const Scenario& s, const Placement& placement) {
     const std::int64_t need = d.weight_bytes[static_cast<std::size_t>(g)] + s.reserve_bytes();
     if (need >= s.gpu.memory_bytes)
       throw InputError(s.file, "/hardware/gpus",
-                       "GPUs with room for the weights shard (" + gib(d.weight_bytes[static_cast<std::size_t>(g)]) +
-                           " on GPU " + std::to_string(g) + ") plus the reserve (" + gib(s.reserve_bytes()) + ")",
-                       std::to_string(s.gpus) + " x " + s.gpu.name + " with " + gib(s.gpu.memory_bytes) + " each");
+                       "GPUs with room for the weights shard (" + format_gib(d.weight_bytes[static_cast<std::size_t>(g)]) +
+                           " on GPU " + std::to_string(g) + ") plus the reserve (" + format_gib(s.reserve_bytes()) + ")",
+                       std::to_string(s.gpus) + " x " + s.gpu.name + " with " + format_gib(s.gpu.memory_bytes) + " each");
   }
   return d;
 }

@@ -2,20 +2,12 @@
 #include "sim/schedule/batch_scheduler.h"
 
 #include <algorithm>
+
+#include "sim/core/format_bytes.h"
 #include <cmath>
 #include <string>
 
 namespace kvsim {
-namespace {
-
-std::string gib(std::int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  return buf;
-}
-
-}  // namespace
-
 BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deployment, const Placement& placement,
                                const AttentionPolicy& policy, std::vector<RequestRecord>& records)
     : scenario_(scenario), deployment_(deployment), placement_(placement), policy_(policy), records_(records),
@@ -85,8 +77,8 @@ bool BatchScheduler::try_admit(double now_s, int& token_budget, bool step_empty)
     const std::size_t gi = static_cast<std::size_t>(g);
     if (need[gi] > capacity_bytes_[gi]) {  // can never fit, whatever else finishes
       RequestRecord& rec = records_[static_cast<std::size_t>(request.id)];
-      rec.rejected_reason = "kv_exceeds_gpu_memory: needs " + gib(need[gi]) + " of KV on GPU " + std::to_string(g) +
-                            ", which has " + gib(capacity_bytes_[gi]) + " for KV";
+      rec.rejected_reason = "kv_exceeds_gpu_memory: needs " + format_gib(need[gi]) + " of KV on GPU " + std::to_string(g) +
+                            ", which has " + format_gib(capacity_bytes_[gi]) + " for KV";
       free_slots_.push_back(head_slot_);
       head_slot_ = -1;
       waiting_.pop_front();
