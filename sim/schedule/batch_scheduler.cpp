@@ -2,12 +2,13 @@
 #include "sim/schedule/batch_scheduler.h"
 
 #include <algorithm>
-
-#include "sim/core/format_bytes.h"
 #include <cmath>
 #include <string>
 
+#include "sim/core/format_bytes.h"
+
 namespace kvsim {
+
 BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deployment, const Placement& placement,
                                const AttentionPolicy& policy, std::vector<RequestRecord>& records)
     : scenario_(scenario), deployment_(deployment), placement_(placement), policy_(policy), records_(records),
