@@ -127,17 +127,18 @@ struct DecodeSetup {
 // The copy bandwidth of this run, beside each kernel's own rate; summarize.py takes the ratio.
 void record_copy_bandwidth(benchmark::State& state) { state.counters["copy_bytes_per_second"] = g_copy_bytes_per_s; }
 
-// Decode at batch 64 x 8 kv heads x mean 4096 tokens, group 8, head_dim 128 (LLaMA-3-70B shapes).
-// range(0): 0 = uniform lengths, 1 = one head per request 100x the others (same mean).
-void BM_Decode(benchmark::State& state) {
-  const int B = 64, Hkv = 8, G = static_cast<int>(state.range(1)), D = 128, mean = 4096;
+// Decode at batch 64 x 8 kv heads x mean 4096 tokens, group G, head_dim 128 (LLaMA-3-70B shapes),
+// uniform lengths or one head per request 100x the others (same mean), with schedule config `cfg`.
+void decode_case(benchmark::State& state, bool skewed, int G, const DecodeScheduleConfig& cfg) {
+  const int B = 64, Hkv = 8, D = 128, mean = 4096;
   std::vector<int32_t> lengths(B * Hkv, mean);
-  if (state.range(0) == 1) {
+  if (skewed) {
     const int small = mean * Hkv / (Hkv - 1 + 100);
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < Hkv; ++h) lengths[b * Hkv + h] = h == b % Hkv ? 100 * small : small;
   }
   DecodeSetup s(B, Hkv, G, D, lengths);
+  s.plan = DecodePlan(cfg);
   s.plan.update(s.lengths, 1, B * Hkv);
   const DecodeParams p{.q = bf(s.q), .cache = s.view(), .plan = &s.plan, .layer = 0, .group_size = G,
                        .out = bf(s.out)};
@@ -150,8 +151,26 @@ void BM_Decode(benchmark::State& state) {
   time_loop(state, [&] { run(p, s.workspace.data(), nullptr); }, bytes);
   record_copy_bandwidth(state);
   state.counters["work_items"] = s.plan.layer(0).num_items;
+  state.counters["merge"] = s.plan.layer(0).needs_merge ? 1 : 0;
   state.counters["tokens"] = static_cast<double>(s.tokens());
-  state.SetLabel(state.range(0) == 0 ? "uniform" : "skew100");
+  state.SetLabel(skewed ? "skew100" : "uniform");
+}
+
+// The default schedule for this device. range(0): 0 = uniform, 1 = skewed; range(1): group size.
+void BM_Decode(benchmark::State& state) {
+  decode_case(state, state.range(0) == 1, static_cast<int>(state.range(1)), decode_schedule_config_for_device(128));
+}
+
+// Schedule variants at group 8: range(1) = 0 the default; 1, 2, 3: always split into about
+// 4, 2, 8 waves of CTAs (prefer_direct off; 1 is the schedule of the 2026-11-29 runs).
+void BM_DecodeSchedule(benchmark::State& state) {
+  DecodeScheduleConfig cfg = decode_schedule_config_for_device(128);
+  const int mode = static_cast<int>(state.range(1));
+  if (mode != 0) {
+    cfg.prefer_direct = false;
+    cfg.waves = mode == 1 ? 4 : mode == 2 ? 2 : 8;
+  }
+  decode_case(state, state.range(0) == 1, 8, cfg);
 }
 
 // Host cost of re-planning one decode step for 80 layers (LLaMA-3-70B) at batch 64 x 8 kv heads.
@@ -212,6 +231,7 @@ using kvsim::kernels::BM_AvlSparse;
 using kvsim::kernels::BM_CopyD2D;
 using kvsim::kernels::BM_Decode;
 using kvsim::kernels::BM_DecodePlanUpdate;
+using kvsim::kernels::BM_DecodeSchedule;
 
 BENCHMARK(BM_CopyD2D)->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(0.5);
 BENCHMARK(BM_Decode)
@@ -220,6 +240,18 @@ BENCHMARK(BM_Decode)
     ->Args({1, 8})
     ->Args({0, 4})
     ->Args({0, 1})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(0.5);
+BENCHMARK(BM_DecodeSchedule)
+    ->ArgNames({"skewed", "mode"})
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({0, 2})
+    ->Args({0, 3})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({1, 3})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond)
     ->MinTime(0.5);

@@ -71,9 +71,9 @@ void run(const DecodeParams& p, void* workspace, cudaStream_t stream) {
   const detail::DecodeArgs a =
       detail::make_decode_args(p.q, p.cache, layer, p.group_size, p.scale, p.out, p.lse, workspace);
   if (p.cache.head_dim == 64)
-    detail::launch_decode<64>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, stream);
+    detail::launch_decode<64>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, layer.needs_merge, stream);
   else
-    detail::launch_decode<128>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, stream);
+    detail::launch_decode<128>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, layer.needs_merge, stream);
 }
 
 }  // namespace kvsim::kernels

@@ -40,7 +40,7 @@ constexpr float kLog2e = 1.4426950408889634f;
 template <int D>
 constexpr int decode_smem_bytes() {
   constexpr int pipeline = kDecodeStages * 2 * kDecodeTileTokens * D * 2;
-  constexpr int combine = kDecodeWarps * (2 * kMaxGroup + kMaxGroup * D) * 4;
+  constexpr int combine = (kDecodeWarps * (2 * kMaxGroup + kMaxGroup * (D + 4)) + kDecodeWarps * kMaxGroup) * 4;
   return pipeline > combine ? pipeline : combine;
 }
 
@@ -92,6 +92,12 @@ struct AvlSparseRows {
   }
 };
 
+// Programmatic dependent launch (sm_90): the split kernel lets the merge kernel's CTAs start early;
+// the merge kernel waits for the split grid to finish (and its writes to be visible). Both are
+// no-ops when the launch did not ask for it.
+__device__ __forceinline__ void pdl_launch_dependents() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+__device__ __forceinline__ void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+
 // Byte offset of 16-byte chunk c of row r inside a tile, XOR-swizzled over groups of 8 chunks.
 template <int D>
 __device__ __forceinline__ uint32_t tile_offset(int r, int c) {
@@ -105,6 +111,7 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
   constexpr int kKSteps = D / 16;         // MMA k-steps over head_dim (also m-tiles of O^T)
   constexpr int kTileBytes = kDecodeTileTokens * D * 2;
 
+  pdl_launch_dependents();
   const DecodeWorkItem item = a.items[blockIdx.x];
   const int request = item.segment / a.num_kv_heads;
   const int kv_head = item.segment % a.num_kv_heads;
@@ -244,9 +251,13 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
     l0 += __shfl_xor_sync(0xffffffffu, l0, off);
     l1 += __shfl_xor_sync(0xffffffffu, l1, off);
   }
-  // Per warp: m[8], l[8], O[D][8].
-  constexpr int kWarpFloats = 2 * kMaxGroup + kMaxGroup * D;
+  // Per warp: m[8], l[8], O[8][D + 4] (head-major, rows padded by 4 floats: the stores below and
+  // the 16-byte loads of the combine are free of bank conflicts). After the warps: each warp's
+  // weight exp2(m_w - m) / l per head.
+  constexpr int kRow = D + 4;
+  constexpr int kWarpFloats = 2 * kMaxGroup + kMaxGroup * kRow;
   float* scratch = reinterpret_cast<float*>(smem);
+  float* weight = scratch + kDecodeWarps * kWarpFloats;  // [warp][head]
   {
     float* ws = scratch + warp * kWarpFloats;
     const int h0 = 2 * (lane % 4);
@@ -260,35 +271,79 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
 #pragma unroll
     for (int mt = 0; mt < kKSteps; ++mt) {
       const int d = 16 * mt + lane / 4;
-      wo[d * kMaxGroup + h0] = o[mt][0];
-      wo[d * kMaxGroup + h0 + 1] = o[mt][1];
-      wo[(d + 8) * kMaxGroup + h0] = o[mt][2];
-      wo[(d + 8) * kMaxGroup + h0 + 1] = o[mt][3];
+      wo[h0 * kRow + d] = o[mt][0];
+      wo[(h0 + 1) * kRow + d] = o[mt][1];
+      wo[h0 * kRow + d + 8] = o[mt][2];
+      wo[(h0 + 1) * kRow + d + 8] = o[mt][3];
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x < kMaxGroup) {
+    const int h = threadIdx.x;
+    float m = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) m = fmaxf(m, scratch[w * kWarpFloats + h]);
+    float e[kDecodeWarps];
+    float l = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      e[w] = exp2f(scratch[w * kWarpFloats + h] - m);  // 0 for a warp that saw no token
+      l += e[w] * scratch[w * kWarpFloats + kMaxGroup + h];
+    }
+    const float inv = 1.0f / l;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) weight[w * kMaxGroup + h] = e[w] * inv;
+    const float lse2 = m + log2f(l);
+    if (h < a.group) {
+      if (!item.direct)
+        a.partial_lse[static_cast<int64_t>(blockIdx.x) * a.group + h] = lse2;
+      else if (a.lse != nullptr)
+        a.lse[q_head0 + h] = lse2 * kLn2;
     }
   }
   __syncthreads();
 
-  for (int idx = threadIdx.x; idx < a.group * D; idx += kDecodeThreads) {
-    const int h = idx / D;
-    const int d = idx % D;
-    float m = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w) m = fmaxf(m, scratch[w * kWarpFloats + h]);
-    float l = 0.0f, acc = 0.0f;
+  // Four consecutive dims per thread: 16-byte shared loads, 16-byte (fp32 partial) or 8-byte (bf16
+  // output) global stores where the pointers allow it.
+  constexpr int kQuads = D / 4;
+  const bool out_vec = (reinterpret_cast<uintptr_t>(a.out) & 7) == 0;
+  const bool part_vec = (reinterpret_cast<uintptr_t>(a.partial_o) & 15) == 0;
+  for (int idx = threadIdx.x; idx < a.group * kQuads; idx += kDecodeThreads) {
+    const int h = idx / kQuads;
+    const int d = 4 * (idx % kQuads);
+    float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll
     for (int w = 0; w < kDecodeWarps; ++w) {
-      const float* ws = scratch + w * kWarpFloats;
-      const float e = exp2f(ws[h] - m);  // 0 for a warp that saw no token
-      l += e * ws[kMaxGroup + h];
-      acc += e * ws[2 * kMaxGroup + d * kMaxGroup + h];
+      const float wt = weight[w * kMaxGroup + h];
+      const float4 x = *reinterpret_cast<const float4*>(scratch + w * kWarpFloats + 2 * kMaxGroup + h * kRow + d);
+      acc.x += wt * x.x;
+      acc.y += wt * x.y;
+      acc.z += wt * x.z;
+      acc.w += wt * x.w;
     }
-    const float value = acc / l;
     if (item.direct) {
-      a.out[(q_head0 + h) * D + d] = __float2bfloat16(value);
-      if (a.lse != nullptr && d == 0) a.lse[q_head0 + h] = (m + log2f(l)) * kLn2;
+      __nv_bfloat16* dst = a.out + (q_head0 + h) * D + d;
+      if (out_vec) {
+        uint2 packed;
+        packed.x = ptx::pack_bf16x2(acc.x, acc.y);
+        packed.y = ptx::pack_bf16x2(acc.z, acc.w);
+        *reinterpret_cast<uint2*>(dst) = packed;
+      } else {
+        dst[0] = __float2bfloat16(acc.x);
+        dst[1] = __float2bfloat16(acc.y);
+        dst[2] = __float2bfloat16(acc.z);
+        dst[3] = __float2bfloat16(acc.w);
+      }
     } else {
-      a.partial_o[(static_cast<int64_t>(blockIdx.x) * a.group + h) * D + d] = value;
-      if (d == 0) a.partial_lse[static_cast<int64_t>(blockIdx.x) * a.group + h] = m + log2f(l);
+      float* dst = a.partial_o + (static_cast<int64_t>(blockIdx.x) * a.group + h) * D + d;
+      if (part_vec) {
+        *reinterpret_cast<float4*>(dst) = acc;
+      } else {
+        dst[0] = acc.x;
+        dst[1] = acc.y;
+        dst[2] = acc.z;
+        dst[3] = acc.w;
+      }
     }
   }
 }
@@ -300,6 +355,7 @@ constexpr int kMergeThreads = 32 * kMaxGroup;
 template <int D>
 __global__ void __launch_bounds__(kMergeThreads) decode_merge_kernel(DecodeArgs a) {
   const int seg = blockIdx.x;
+  pdl_wait();  // the split kernel's partials (and nothing else this kernel reads) come from there
   const SegmentChunks sc = a.segments[seg];
   if (sc.count == 1) return;
   const int request = seg / a.num_kv_heads;
@@ -360,8 +416,12 @@ int decode_ctas_per_sm() {
   return blocks;
 }
 
+// needs_merge false (DecodePlan::Layer::needs_merge): every segment is one direct item, so the
+// merge kernel would do nothing and is not launched. Otherwise it is launched with programmatic
+// dependent launch, so its start overlaps the split kernel's last CTAs.
 template <int D, class RowMap>
-void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int num_segments, cudaStream_t stream) {
+void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int num_segments, bool needs_merge,
+                   cudaStream_t stream) {
   static const bool configured = [] {
     KVSIM_CUDA_CHECK(cudaFuncSetAttribute(decode_split_kernel<D, RowMap>,
                                           cudaFuncAttributeMaxDynamicSharedMemorySize, decode_smem_bytes<D>()));
@@ -372,10 +432,26 @@ void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int nu
     decode_split_kernel<D, RowMap><<<num_items, kDecodeThreads, decode_smem_bytes<D>(), stream>>>(a, map);
     KVSIM_CUDA_CHECK_LAUNCH();
   }
-  if (num_segments > 0) {
-    decode_merge_kernel<D><<<num_segments, kMergeThreads, 0, stream>>>(a);
+  if (num_segments > 0 && (needs_merge || num_items == 0)) {
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3(static_cast<unsigned>(num_segments));
+    cfg.blockDim = dim3(kMergeThreads);
+    cfg.dynamicSmemBytes = 0;
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = num_items > 0 ? 1 : 0;
+    KVSIM_CUDA_CHECK(cudaLaunchKernelEx(&cfg, decode_merge_kernel<D>, a));
     KVSIM_CUDA_CHECK_LAUNCH();
   }
+}
+
+// Without the plan's needs_merge flag (the merge kernel always runs; it skips direct segments).
+template <int D, class RowMap>
+void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int num_segments, cudaStream_t stream) {
+  launch_decode<D>(a, map, num_items, num_segments, true, stream);
 }
 
 }  // namespace kvsim::kernels::detail

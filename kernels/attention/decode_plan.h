@@ -29,6 +29,7 @@ class DecodePlan {
     const SegmentChunks* segments = nullptr;   // device
     int num_items = 0;
     int num_segments = 0;
+    bool needs_merge = true;                   // false: every segment is one direct item
   };
 
   DecodePlan() = default;

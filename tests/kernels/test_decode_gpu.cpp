@@ -134,6 +134,18 @@ TEST_CASE("decode: skew from 1x to 1000x between the heads of a request", "[gpu]
   }
 }
 
+TEST_CASE("decode: uniform lengths over 4 rounds of CTAs, kept whole (no split, no merge)", "[gpu][decode]") {
+  // 528 segments = 2 rounds of 132 SMs x 2 CTAs: on an H200 the schedule keeps every segment whole
+  // (prefer_direct) and run() launches no merge kernel. Elsewhere it may split; both must be right.
+  auto rng = fresh_rng("decode uniform direct");
+  const int32_t n = small_mode() ? 300 : 1000;
+  const int B = 66, Hkv = 8, G = 8, D = 128;
+  Layer layer(B, Hkv, D, std::vector<int32_t>(B * Hkv, n), 0, rng);
+  const Result r = check_decode({&layer}, G, rng)[0];
+  CHECK(r.worst_row_error <= 1e-2);
+  CHECK(r.worst_lse_error <= 1e-3);
+}
+
 TEST_CASE("decode: one segment of 131072 tokens beside a short one", "[gpu][decode][long]") {
   auto rng = fresh_rng("decode long");
   const int32_t n = small_mode() ? 5000 : 131072;
