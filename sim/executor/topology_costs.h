@@ -1,6 +1,7 @@
 // TopologyCosts: an OpCosts that takes every op from another OpCosts except the all-reduce, which
-// it prices on one TP group of a GPU topology graph (ring or tree, from the graph's bottleneck links
-// and hop latencies, or measured NCCL data attached to the topology).
+// it prices on one TP group of a GPU topology graph: NCCL's own cost model (ring or tree, LL, LL128
+// or Simple, whichever NCCL's tuner would pick) on the graph's bottleneck links and hop latencies,
+// or measured NCCL data attached to the topology (sim/topology/collectives.cpp).
 #pragma once
 
 #include <memory>
@@ -27,8 +28,10 @@ class TopologyCosts final : public OpCosts {
   double elementwise_s(double bytes) const override { return base_->elementwise_s(bytes); }
   nlohmann::json notes() const override {
     nlohmann::json n = base_->notes();
-    n["allreduce"] = {{"source", group_.measured.empty() ? "topology graph" : "measured NCCL curve"},
+    n["allreduce"] = {{"source", group_.measured.empty() ? "topology graph, NCCL cost model" : "measured NCCL curve"},
                       {"ring_busbw_bytes_per_s", group_.ring.bandwidth_bytes_per_s},
+                      {"nccl_busbw_bytes_per_s", group_.nccl.busbw},
+                      {"launch_s", kCollectiveLaunchS},
                       {"ring_hop_latency_s", group_.ring.latency_s},
                       {"hosts", group_.shape.hosts}};
     return n;

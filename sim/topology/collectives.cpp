@@ -14,17 +14,39 @@
 // NIC r -> (its GPU), where the k NICs are those NCCL gave to the group's GPUs on each side
 // (rail r pairs the r-th such NIC of both hosts). A TP group of one GPU per host gets one NIC; a
 // full HGX node gets all eight.
-//   Latency: with pipelining a chunk crosses every hop in turn, so ring all-reduce pays
-// 2(n-1)/n times the summed hop latencies = 2(n-1) steps of the mean hop latency (NCCL's
-// "nsteps * intraLat + nInterSteps * interLat" with per-hop figures from the graph).
+// That bottleneck (datasheet rates) is GroupCost::ring and is what the tests compare with hand
+// arithmetic; the time model below starts from the same loads with NCCL's rating of each link.
 //
-// Tree. NCCL uses its double binary tree only across nodes: a chain inside each host and a binary
-// tree over hosts; latency 2 * ((GPUs per host - 1) * intra hop + ceil(log2 hosts) * inter hop)
-// (tuning.cc), and each GPU moves about 2 * bytes per direction, charged at the ring's busbw. It
-// therefore wins only for small messages on several hosts, which is when NCCL picks it.
+// Time: NCCL's own cost model. Constants from NVIDIA/nccl src/graph/tuning.cc, the 2.2x release
+// line that has the PAT algorithm and Blackwell tables (the version stored in the code index; the
+// measured profile ran NCCL 2.28.3, whose tuning.cc was not available to check), and
+// SM90_NVLINK_BW from src/graph/topo.h:
+//   time(a, p) = launch + baseLat[a][p] + hop latencies + bytes / algbw(a, p)
+// and the tuner's choice is the (algorithm, protocol) with the smallest time (ncclTopoGetAlgoTime).
+//   * busbw B: the ring bottleneck computed as above but with NCCL's link ratings (NVLink
+//     20.6 GB/s per link instead of 25: kNcclNvlinkRating; other links as in the graph).
+//   * Ring: LL busbw min(llMaxBw, B/2), LL128 0.92 B (Hopper, NVLink inside hosts only), Simple B;
+//     algbw = busbw * n / nsteps, nsteps = 2(n-1) for all-reduce, n-1 for all-gather.
+//     Latency (nsteps - nInter) * intraLat + nInter * interLat, nInter = 2(hosts-1) (all-reduce) or
+//     hosts-1 (all-gather); across hosts intraLat is at least NCCL's net overhead (1 us, x3 for
+//     Simple), and Simple all-reduce across hosts pays the "plateau" factor 1.4 on its latency.
+//   * Tree (groups spanning hosts; NCCL's double binary tree): busbw 0.92 B; LL min(that / 3.8,
+//     llMaxBw), LL128 that * 120/128 (only with NVLink inside hosts); algbw = busbw / 2, times
+//     treeCorrectionFactor by message size. Latency 2 * ((GPUs per host - 1) * intraLat +
+//     log2i(hosts) * interLat), interLat from NCCL's tree column when there is one GPU per host.
+//   * Hop latencies: the graph gives each hop its LL latency (presets use NCCL's Ring/LL hwLat:
+//     NVLink 0.6, PCIe 1.0, net 2.7 us, spread over the path's links); other protocols and the
+//     tree scale it by hwLat[type][algo][proto] / hwLat[type][ring][LL], type = NVLink when every
+//     link of the hop is NVLink, network when the hop leaves the host, PCIe otherwise.
+//   Not modelled: per-channel caps that need NCCL's channel count (perChMaxRingLL128Bw,
+//   perChMaxTreeBw), NVLS/CollNet/PAT, and NCCL's choice of fewer channels for small messages.
+//   * Launch: kCollectiveLaunchS = 4 us, the smallest per-kernel time this project measured for
+//     tiny kernels on H200 (calibration/profiles/h200: rope 3.8 us, rmsnorm and silu_mul 4.1 us);
+//     NCCL's model covers the GPU side only. Not fitted to the all-reduce curve.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "sim/topology/topology.h"
 
@@ -33,6 +55,42 @@ namespace kvsim {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kUs = 1e-6;
+constexpr double kGBps = 1e9;
+
+// NCCL src/graph/tuning.cc (see the top of this file). [algorithm: tree, ring][protocol: LL, LL128, Simple]
+constexpr double kBaseLatUs[2][3] = {{6.8, 14.0, 8.4}, {6.6, 14.0, 8.4}};
+enum Hw { kNvlink = 0, kPci = 1, kNet = 2 };
+constexpr double kHwLatUs[3][2][3] = {
+    /* NVLink */ {{0.6, 1.25, 4.0}, {0.6, 1.9, 3.4}},
+    /* PCIe   */ {{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}},
+    /* net    */ {{5.0, 8.5, 14.0}, {2.7, 4.0, 14.0}},
+};
+// llMaxBws: one node uses the GPU row (Hopper 141 GB/s); several nodes the CPU row (Intel, as the
+// presets' Xeon: 39.0 for 2 nodes, 20.4 beyond).
+constexpr double kLlMaxBwHopperOneNode = 141.0 * kGBps;
+constexpr double kLlMaxBwIntelTwoNodes = 39.0 * kGBps;
+constexpr double kLlMaxBwIntelMoreNodes = 20.4 * kGBps;
+constexpr double kRingLl128Factor = 0.92;
+constexpr double kTreeFactor = 0.92;
+constexpr double kTreeLlFactor = 1.0 / 3.8;
+constexpr double kTreeLl128FactorOneNode = 7.0 / 9.0;
+constexpr double kTreeLl128FactorNodes = 120.0 / 128.0;
+constexpr double kNetOverheadUs = 1.0;    // getNetOverhead(): x86 Intel
+constexpr double kRingPlateauFactor = 1.4;  // sm80+
+// treeCorrectionFactor[protocol][log2(bytes / 64)], 64 B .. 256 MB
+constexpr double kTreeCorrection[3][23] = {
+    {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0},
+    {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0},
+    {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9}};
+
+int log2i(std::int64_t n) {
+  int l = 0;
+  while (n >>= 1) ++l;
+  return l;
+}
+
+constexpr NcclProtocol kProtocols[3] = {NcclProtocol::ll, NcclProtocol::ll128, NcclProtocol::simple};
 
 // GPUs of the maximal cyclic run of positions on host `host` that contains position `pos`.
 std::vector<int> host_segment(std::span<const int> group, std::size_t pos, const std::vector<int>& host_of) {
@@ -91,26 +149,62 @@ GroupCost Topology::model_cost(std::span<const int> group) const {
   const std::size_t n = group.size();
   if (n == 1) {
     cost.ring = {.bandwidth_bytes_per_s = kInf, .latency_s = 0};
+    cost.nccl.busbw = kInf;
     return cost;
   }
   std::vector<double> load(2 * link_bandwidth_.size(), 0.0);
   double latency_sum = 0, max_intra = 0, max_inter = 0;
+  // Per-protocol hop latencies (NCCL's hwLat ratios applied to the graph's hop latency).
+  double ring_intra[3] = {0, 0, 0}, ring_inter[3] = {0, 0, 0}, tree_intra[3] = {0, 0, 0}, tree_inter[3] = {0, 0, 0};
+  int intra_hops = 0, inter_hops = 0;
+  bool all_nvlink = true;
   for (std::size_t i = 0; i < n; ++i) {
     const std::vector<Route> routes = hop_routes(group, i);
     const double weight = 1.0 / static_cast<double>(routes.size());
     double hop_latency = 0;
+    bool nvlink = true;
     for (const Route& route : routes) {
-      for (int link : route.links) load[link] += weight;
+      for (int link : route.links) {
+        load[link] += weight;
+        nvlink = nvlink && link_nvlink_[link / 2];
+      }
       hop_latency = std::max(hop_latency, route.spec.latency_s);
     }
     latency_sum += hop_latency;
     const bool crossing = host_of_gpu_[group[i]] != host_of_gpu_[group[(i + 1) % n]];
     (crossing ? max_inter : max_intra) = std::max(crossing ? max_inter : max_intra, hop_latency);
+    const int hw = crossing ? kNet : nvlink ? kNvlink : kPci;
+    if (!crossing) all_nvlink = all_nvlink && nvlink;
+    // With one GPU per host, NCCL takes the tree's network latency for the ring too (tuning.cc).
+    const bool one_per_host = cost.shape.gpus == cost.shape.hosts;
+    for (int p = 0; p < 3; ++p) {
+      const double scale = hop_latency / kHwLatUs[hw][1][0];
+      const double ring_p = (crossing && one_per_host) ? kHwLatUs[hw][0][p] : kHwLatUs[hw][1][p];
+      (crossing ? ring_inter : ring_intra)[p] += scale * ring_p;
+      (crossing ? tree_inter : tree_intra)[p] += scale * kHwLatUs[hw][0][p];
+    }
+    ++(crossing ? inter_hops : intra_hops);
   }
-  double busbw = kInf;
-  for (std::size_t link = 0; link < load.size(); ++link)
-    if (load[link] > 0) busbw = std::min(busbw, link_bandwidth_[link / 2] / load[link]);
+  double busbw = kInf, rated = kInf;
+  for (std::size_t link = 0; link < load.size(); ++link) {
+    if (load[link] <= 0) continue;
+    busbw = std::min(busbw, link_bandwidth_[link / 2] / load[link]);
+    rated = std::min(rated, link_rated_bandwidth_[link / 2] / load[link]);
+  }
   cost.ring = {.bandwidth_bytes_per_s = busbw, .latency_s = latency_sum / static_cast<double>(n)};
+
+  NcclTerms& t = cost.nccl;
+  t.busbw = rated;
+  t.ll128 = all_nvlink;
+  t.ll_max_bw = cost.shape.hosts == 1   ? kLlMaxBwHopperOneNode
+                : cost.shape.hosts == 2 ? kLlMaxBwIntelTwoNodes
+                                        : kLlMaxBwIntelMoreNodes;
+  for (int p = 0; p < 3; ++p) {
+    if (intra_hops > 0) t.ring_intra_s[p] = ring_intra[p] / intra_hops;
+    if (intra_hops > 0) t.tree_intra_s[p] = tree_intra[p] / intra_hops;
+    if (inter_hops > 0) t.ring_inter_s[p] = ring_inter[p] / inter_hops;
+    if (inter_hops > 0) t.tree_inter_s[p] = tree_inter[p] / inter_hops;
+  }
 
   if (cost.shape.hosts > 1) {
     std::map<int, int> per_host;
@@ -142,28 +236,96 @@ double Topology::allgather_s(std::int64_t bytes_total, std::span<const int> grou
   return group_cost(group).allgather_s(bytes_total);
 }
 
-double GroupCost::ring_allreduce_s(std::int64_t bytes) const {
-  const double n = shape.gpus;
+namespace {
+
+// NCCL's ring time for one protocol: nsteps hops of latency, nInter of them across hosts.
+double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_inter, bool allreduce) {
+  const NcclTerms& t = c.nccl;
+  const NcclProtocol proto = kProtocols[p];
+  if (proto == NcclProtocol::ll128 && !t.ll128) return kInf;
+  double busbw = t.busbw;
+  if (proto == NcclProtocol::ll) busbw = std::min(t.ll_max_bw, busbw * 0.5);
+  if (proto == NcclProtocol::ll128) busbw *= kRingLl128Factor;
+  const double algbw = busbw * c.shape.gpus / nsteps;
+  double intra = t.ring_intra_s[p];
+  if (c.shape.hosts > 1)
+    intra = std::max(intra, kNetOverheadUs * kUs * (proto == NcclProtocol::simple ? 3 : 1));
+  double latency = kBaseLatUs[1][p] * kUs + (nsteps - n_inter) * intra + n_inter * t.ring_inter_s[p];
+  if (allreduce && proto == NcclProtocol::simple && c.shape.hosts > 1) latency *= kRingPlateauFactor;
+  return kCollectiveLaunchS + latency + bytes / algbw;
+}
+
+double nccl_tree_s(const GroupCost& c, std::int64_t bytes, int p) {
+  const NcclTerms& t = c.nccl;
+  const NcclProtocol proto = kProtocols[p];
+  if (!c.has_tree || (proto == NcclProtocol::ll128 && !t.ll128)) return kInf;
+  double busbw = t.busbw * kTreeFactor;
+  if (proto == NcclProtocol::ll) busbw = std::min(busbw * kTreeLlFactor, t.ll_max_bw);
+  if (proto == NcclProtocol::ll128)
+    busbw *= c.shape.hosts == 1 ? kTreeLl128FactorOneNode : kTreeLl128FactorNodes;
+  double algbw = busbw * 0.5;
+  const int log_size = log2i(bytes >> 6);
+  if (log_size >= 0 && log_size < 23 && bytes >= 64) algbw *= kTreeCorrection[p][log_size];
+  const int per_host = c.shape.gpus / c.shape.hosts;
+  const double latency = kBaseLatUs[0][p] * kUs +
+                         2 * ((per_host - 1) * t.tree_intra_s[p] + log2i(c.shape.hosts) * t.tree_inter_s[p]);
+  return kCollectiveLaunchS + latency + static_cast<double>(bytes) / algbw;
+}
+
+}  // namespace
+
+std::string_view nccl_algorithm_name(NcclAlgorithm a) { return a == NcclAlgorithm::tree ? "tree" : "ring"; }
+std::string_view nccl_protocol_name(NcclProtocol p) {
+  return p == NcclProtocol::ll ? "LL" : p == NcclProtocol::ll128 ? "LL128" : "Simple";
+}
+
+double GroupCost::nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
   if (shape.gpus <= 1 || bytes <= 0) return 0;
-  return 2 * (n - 1) * ring.latency_s + 2 * (n - 1) / n * static_cast<double>(bytes) / ring.bandwidth_bytes_per_s;
+  const int pi = static_cast<int>(p);
+  if (a == NcclAlgorithm::tree) return nccl_tree_s(*this, bytes, pi);
+  const int n_inter = shape.hosts > 1 ? 2 * (shape.hosts - 1) : 0;
+  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true);
+}
+
+NcclChoice GroupCost::allreduce_choice(std::int64_t bytes) const {
+  NcclChoice best{.algorithm = NcclAlgorithm::ring, .protocol = NcclProtocol::simple, .seconds = kInf};
+  if (shape.gpus <= 1 || bytes <= 0) return {.seconds = 0};
+  for (NcclAlgorithm a : {NcclAlgorithm::tree, NcclAlgorithm::ring})
+    for (NcclProtocol p : kProtocols) {
+      const double s = nccl_allreduce_s(bytes, a, p);
+      if (s < best.seconds) best = {.algorithm = a, .protocol = p, .seconds = s};
+    }
+  return best;
+}
+
+double GroupCost::ring_allreduce_s(std::int64_t bytes) const {
+  if (shape.gpus <= 1 || bytes <= 0) return 0;
+  double best = kInf;
+  for (NcclProtocol p : kProtocols) best = std::min(best, nccl_allreduce_s(bytes, NcclAlgorithm::ring, p));
+  return best;
 }
 
 double GroupCost::tree_allreduce_s(std::int64_t bytes) const {
   if (!has_tree) return kInf;
   if (bytes <= 0) return 0;
-  return tree_latency_s + 2 * static_cast<double>(bytes) / ring.bandwidth_bytes_per_s;
+  double best = kInf;
+  for (NcclProtocol p : kProtocols) best = std::min(best, nccl_allreduce_s(bytes, NcclAlgorithm::tree, p));
+  return best;
 }
 
 double GroupCost::allreduce_s(std::int64_t bytes) const {
   if (shape.gpus <= 1 || bytes <= 0) return 0;
   if (!measured.empty()) return interpolate_measured(measured, bytes);
-  return std::min(ring_allreduce_s(bytes), tree_allreduce_s(bytes));
+  return allreduce_choice(bytes).seconds;
 }
 
 double GroupCost::allgather_s(std::int64_t bytes_total) const {
-  const double n = shape.gpus;
   if (shape.gpus <= 1 || bytes_total <= 0) return 0;
-  return (n - 1) * ring.latency_s + (n - 1) / n * static_cast<double>(bytes_total) / ring.bandwidth_bytes_per_s;
+  double best = kInf;
+  for (int p = 0; p < 3; ++p)
+    best = std::min(best, nccl_ring_s(*this, static_cast<double>(bytes_total), p, shape.gpus - 1,
+                                      shape.hosts - 1, false));
+  return best;
 }
 
 double interpolate_measured(const MeasuredCurve& curve, std::int64_t bytes) {

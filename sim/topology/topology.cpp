@@ -71,8 +71,17 @@ Topology::Topology(std::string name, TopologyGraph graph, const std::string& fil
   host_count_ = static_cast<int>(host_of_component.size());
 
   link_bandwidth_.resize(boost::num_edges(graph_));
-  for (auto [it, end] = boost::edges(graph_); it != end; ++it)
-    link_bandwidth_.at(graph_[*it].id) = graph_[*it].spec.bandwidth_bytes_per_s;
+  link_rated_bandwidth_.resize(boost::num_edges(graph_));
+  link_nvlink_.resize(boost::num_edges(graph_));
+  for (auto [it, end] = boost::edges(graph_); it != end; ++it) {
+    const LinkProps& link = graph_[*it];
+    const NodeKind ka = graph_[link.a].kind, kb = graph_[link.b].kind;
+    const bool nvlink = ka == NodeKind::nvswitch || kb == NodeKind::nvswitch ||
+                        (ka == NodeKind::gpu && kb == NodeKind::gpu);
+    link_bandwidth_.at(link.id) = link.spec.bandwidth_bytes_per_s;
+    link_nvlink_.at(link.id) = nvlink;
+    link_rated_bandwidth_.at(link.id) = link.spec.bandwidth_bytes_per_s * (nvlink ? kNcclNvlinkRating : 1.0);
+  }
   for (Vertex v : gpu_vertex_) gpu_routes_.push_back(widest_routes(graph_, v));
 
   // A NIC belongs to the host of the (non-network) node it is plugged into.

@@ -13,8 +13,10 @@
 //     that leaves a host is spread over one NCCL channel per rail NIC. A directed link carrying the
 //     traffic of k hops gives each bandwidth/k; the ring's bandwidth is the smallest such share.
 //     Its latency is the mean hop latency, so 2(n-1) steps of it are the all-reduce latency.
-//   * allreduce_s = min(ring, tree); tree (NCCL's double binary tree) exists only for groups that
-//     span hosts, and wins only for small messages. Measured NCCL data, when attached, overrides.
+//   * allreduce_s: NCCL's own cost model (src/graph/tuning.cc) on the graph's numbers: per
+//     algorithm (ring; tree for groups that span hosts) and protocol (LL, LL128, Simple) a base
+//     latency, a per-hop latency by link type and a bandwidth fraction; the fastest combination, as
+//     NCCL's tuner picks it, plus a kernel launch. Measured NCCL data, when attached, overrides.
 //
 // Build a Topology with make_topology() (topology_json.cpp) from a scenario's "topology" value; see
 // sim/topology/README.md for the JSON schema and presets.
@@ -44,20 +46,58 @@ struct GroupShape {
 // Measured all-reduce: (message bytes, seconds), bytes strictly increasing.
 using MeasuredCurve = std::vector<std::pair<std::int64_t, double>>;
 
+// NCCL's algorithms and protocols (src/graph/tuning.cc), in NCCL's index order.
+enum class NcclAlgorithm { tree = 0, ring = 1 };
+enum class NcclProtocol { ll = 0, ll128 = 1, simple = 2 };
+std::string_view nccl_algorithm_name(NcclAlgorithm a);  // "tree", "ring"
+std::string_view nccl_protocol_name(NcclProtocol p);    // "LL", "LL128", "Simple"
+
+// What NCCL's tuner would pick for one collective, and the time it predicts (launch included).
+struct NcclChoice {
+  NcclAlgorithm algorithm = NcclAlgorithm::ring;
+  NcclProtocol protocol = NcclProtocol::simple;
+  double seconds = 0;
+};
+
+// The graph-derived inputs of NCCL's cost model for one group (collectives.cpp explains each).
+struct NcclTerms {
+  double busbw = 0;               // ring busbw with NCCL's own link ratings (bytes/s); Simple protocol
+  bool ll128 = false;             // LL128 enabled: every intra-host hop is NVLink (NCCL: typeIntra <= NVB)
+  double ll_max_bw = 0;           // NCCL's LL bandwidth cap (bytes/s) for this node count
+  // Mean hop latency per protocol (index NcclProtocol), seconds: the graph's hop latency (NCCL's
+  // Ring/LL per-hop figure) scaled by NCCL's hwLat ratio for that hop's link type and protocol.
+  double ring_intra_s[3] = {0, 0, 0};
+  double ring_inter_s[3] = {0, 0, 0};
+  double tree_intra_s[3] = {0, 0, 0};
+  double tree_inter_s[3] = {0, 0, 0};
+};
+
 // Everything needed to price collectives on one group, computed once from the graph. Cheap to copy
 // and to evaluate; the scheduler should keep one per TP group rather than call Topology per step.
 struct GroupCost {
   GroupShape shape;
-  LinkSpec ring;                    // busbw and mean hop latency (per ring step)
+  LinkSpec ring;                    // graph busbw (datasheet bottleneck) and mean hop latency
   bool has_tree = false;            // group spans hosts: NCCL may pick its tree
-  double tree_latency_s = 0;        // 2 * (chain depth * intra hop + tree depth * inter hop)
+  double tree_latency_s = 0;        // graph hops of the tree: 2 * (chain * intra hop + depth * inter hop)
+  NcclTerms nccl;                   // NCCL cost-model inputs derived from the graph
   MeasuredCurve measured;           // empty: use the model
 
-  double ring_allreduce_s(std::int64_t bytes) const;
-  double tree_allreduce_s(std::int64_t bytes) const;  // +inf without a tree
+  // NCCL's model for one algorithm and protocol (launch cost included); +inf where NCCL would not
+  // run that combination (tree on one host, LL128 over PCIe).
+  double nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const;
+  NcclChoice allreduce_choice(std::int64_t bytes) const;  // fastest combination, as NCCL's tuner
+  double ring_allreduce_s(std::int64_t bytes) const;  // fastest ring protocol
+  double tree_allreduce_s(std::int64_t bytes) const;  // fastest tree protocol; +inf without a tree
   double allreduce_s(std::int64_t bytes) const;       // measured if present, else min(ring, tree)
-  double allgather_s(std::int64_t bytes_total) const;
+  double allgather_s(std::int64_t bytes_total) const; // ring, fastest protocol
 };
+
+// Fixed host cost of launching one NCCL collective kernel (collectives.cpp cites where it comes from).
+inline constexpr double kCollectiveLaunchS = 4e-6;
+// NCCL rates a Hopper NVLink at 20.6 GB/s per link and direction (src/graph/topo.h, SM90_NVLINK_BW)
+// where the datasheet says 25 (NVLink 4: 900 GB/s bidirectional over 18 links); NCCL's model
+// multiplies the links it finds by it, so an NVLink in the graph is rated at 20.6 / 25 of its bandwidth.
+inline constexpr double kNcclNvlinkRating = 20.6 / 25.0;
 
 // Log-log piecewise linear through the points; below the first point its time (a latency floor);
 // beyond the last, linear in bytes along the last segment's slope (bandwidth-bound regime).
@@ -118,6 +158,8 @@ class Topology {
   TopologyGraph graph_;
   std::vector<Vertex> gpu_vertex_;              // gpu id -> vertex
   std::vector<double> link_bandwidth_;          // link id -> bytes/s per direction
+  std::vector<double> link_rated_bandwidth_;    // link id -> NCCL's rating of it (collectives.cpp)
+  std::vector<bool> link_nvlink_;               // link id -> an NVLink (GPU-GPU or GPU-NVSwitch)
   std::vector<int> host_of_gpu_;
   int host_count_ = 0;
   std::vector<std::vector<Route>> gpu_routes_;  // [gpu][vertex]: widest route from the GPU

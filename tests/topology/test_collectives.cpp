@@ -1,6 +1,7 @@
 // All-reduce, all-gather and send/recv times against hand arithmetic, the ring/tree choice, and
 // measured NCCL data overriding the model. Run: ctest --test-dir build -R topology
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "sim/core/input_error.h"
@@ -14,30 +15,49 @@ using kvsim::testing::GB;
 using kvsim::testing::iota;
 using kvsim::testing::us;
 
-TEST_CASE("hgx-h200-8 all-reduce: 2(n-1) steps of 0.6 us + 2(n-1)/n * bytes / 450 GB/s") {
+// NCCL's model (collectives.cpp): launch 4 us + baseLat + nsteps hop latencies + bytes / algbw, with
+// NVLink rated 20.6 / 25 of the graph's 450 GB/s = 370.8 GB/s busbw.
+constexpr double kLaunch = 4 * us;
+constexpr double kNcclNvlink = 450 * GB * 20.6 / 25;
+
+TEST_CASE("hgx-h200-8 all-reduce of 64 MiB: ring/Simple, 8.4 + 14 x 3.4 us + 14/8 * bytes / 370.8 GB/s") {
   const auto t = make_topology("hgx-h200-8", "s.json", "/topology");
+  const auto cost = t.group_cost(iota(0, 8));
+  CHECK(cost.ring.bandwidth_bytes_per_s == Approx(450 * GB));  // graph bottleneck: datasheet
+  CHECK(cost.nccl.busbw == Approx(370.8 * GB));                 // NCCL's rating of it
+  CHECK(cost.nccl.ll128);
   const std::int64_t bytes = 64LL << 20;
-  const double expected = 14 * 0.6 * us + 14.0 / 8 * static_cast<double>(bytes) / (450 * GB);
+  const double expected = kLaunch + (8.4 + 14 * 3.4) * us + 14.0 / 8 * static_cast<double>(bytes) / kNcclNvlink;
+  const kvsim::NcclChoice choice = cost.allreduce_choice(bytes);
+  CHECK(choice.algorithm == kvsim::NcclAlgorithm::ring);
+  CHECK(choice.protocol == kvsim::NcclProtocol::simple);
   CHECK(t.allreduce_s(bytes, iota(0, 8)) == Approx(expected));
-  // nccl-tests convention: busbw = algbw * 2(n-1)/n recovers the ring bandwidth (latency aside).
-  const double algbw = static_cast<double>(bytes) / (expected - 14 * 0.6 * us);
-  CHECK(algbw * 14.0 / 8 == Approx(450 * GB));
+  // LL128 at the same size: 14 + 14 x 1.9 us, 0.92 of the bandwidth; slower here.
+  const double ll128 = kLaunch + (14 + 14 * 1.9) * us + 14.0 / 8 * static_cast<double>(bytes) / (0.92 * kNcclNvlink);
+  CHECK(cost.nccl_allreduce_s(bytes, kvsim::NcclAlgorithm::ring, kvsim::NcclProtocol::ll128) == Approx(ll128));
   // Single host: no tree, so the ring is the answer.
-  CHECK_FALSE(t.group_cost(iota(0, 8)).has_tree);
+  CHECK_FALSE(cost.has_tree);
+  CHECK(cost.tree_allreduce_s(bytes) == std::numeric_limits<double>::infinity());
   CHECK(t.allreduce_s(0, iota(0, 8)) == 0.0);
 }
 
-TEST_CASE("TP=2 all-reduce on hgx: 2 steps of latency, bytes once over the link") {
+TEST_CASE("TP=2 all-reduce of 1 MiB on hgx: ring/LL, 6.6 + 2 x 0.6 us + bytes / 141 GB/s (LL cap)") {
   const auto t = make_topology("hgx-h200-8", "s.json", "/topology");
   const std::vector<int> pair{2, 3};
   const std::int64_t bytes = 1 << 20;
-  CHECK(t.allreduce_s(bytes, pair) == Approx(2 * 0.6 * us + 1.0 * static_cast<double>(bytes) / (450 * GB)));
+  const auto choice = t.group_cost(pair).allreduce_choice(bytes);
+  CHECK(choice.protocol == kvsim::NcclProtocol::ll);
+  CHECK(t.allreduce_s(bytes, pair) == Approx(kLaunch + (6.6 + 2 * 0.6) * us + static_cast<double>(bytes) / (141 * GB)));
 }
 
-TEST_CASE("all-gather: (n-1) steps + (n-1)/n * total bytes / busbw") {
+TEST_CASE("all-gather on PCIe: no LL128, Simple hops scaled 5.7 / 1.0 from the graph's LL latency") {
   const auto t = make_topology("pcie-2socket-8", "s.json", "/topology");
+  const auto cost = t.group_cost(iota(0, 8));
+  CHECK_FALSE(cost.nccl.ll128);
+  CHECK(cost.nccl.busbw == Approx(64 * GB));  // PCIe links keep the graph's rate
   const std::int64_t total = 8LL << 20;
-  const double expected = 7 * (13.0 / 8) * us + 7.0 / 8 * static_cast<double>(total) / (64 * GB);
+  // Mean hop 13/8 us (test_ring_bandwidth.cpp), 7 steps, Simple: x 5.7.
+  const double expected = kLaunch + (8.4 + 7 * (13.0 / 8) * 5.7) * us + 7.0 / 8 * static_cast<double>(total) / (64 * GB);
   CHECK(t.allgather_s(total, iota(0, 8)) == Approx(expected));
 }
 
@@ -49,23 +69,32 @@ TEST_CASE("send/recv: path latency + bytes / path bandwidth, across nodes over o
   CHECK(t.sendrecv_s(bytes, 8, 0) == Approx(t.sendrecv_s(bytes, 0, 8)));
 }
 
-TEST_CASE("two nodes: tree for small messages, ring for large ones") {
+TEST_CASE("two nodes: tree/LL for small messages, ring/Simple for large ones") {
   const auto t = make_topology("ib-2node-hgx", "s.json", "/topology");
   const auto group = iota(0, 16);
   const auto cost = t.group_cost(group);
   REQUIRE(cost.has_tree);
-  // Tree latency: 2 * ((8 - 1) * 0.6 + ceil(log2 2) * 4.7) = 17.8 us; ring: 30 steps of the mean
-  // hop, (14 * 0.6 + 2 * 4.7) / 16 = 1.1125 us.
+  // Graph tree hops: 2 * ((8 - 1) * 0.6 + ceil(log2 2) * 4.7) = 17.8 us.
   CHECK(cost.tree_latency_s == Approx(17.8 * us));
-  const std::int64_t small = 1 << 20;
-  const double tree = 17.8 * us + 2.0 * small / (400 * GB);
-  const double ring = 30 * 1.1125 * us + 30.0 / 16 * small / (400 * GB);
-  REQUIRE(tree < ring);
+  CHECK(cost.nccl.busbw == Approx(370.8 * GB));  // NVLink (rated) is below 8 rails x 50 GB/s
+  // Tree/LL at 1 KiB: 6.8 + 2 * (7 * 0.6 + 1 * 4.7 * 5.0 / 2.7) us; busbw min(370.8 * 0.92 / 3.8,
+  // 39) = 39 GB/s (2-node LL cap), algbw half of it, times treeCorrectionFactor[LL][4] = 0.9.
+  const std::int64_t small = 1024;
+  const double tree = kLaunch + (6.8 + 2 * (7 * 0.6 + 4.7 * 5.0 / 2.7)) * us + small / (39 * GB * 0.5 * 0.9);
+  const auto small_choice = cost.allreduce_choice(small);
+  CHECK(small_choice.algorithm == kvsim::NcclAlgorithm::tree);
+  CHECK(small_choice.protocol == kvsim::NcclProtocol::ll);
   CHECK(t.allreduce_s(small, group) == Approx(tree));
+  // Ring/Simple at 1 GiB: 28 intra steps of max(3.4, 3 x 1 us net overhead), 2 inter steps of
+  // 4.7 x 14 / 2.7, plus 8.4 base, all x 1.4 (plateau); 30/16 * bytes / 370.8 GB/s.
   const std::int64_t large = 1LL << 30;
-  const double ring_large = 30 * 1.1125 * us + 30.0 / 16 * static_cast<double>(large) / (400 * GB);
-  CHECK(t.allreduce_s(large, group) == Approx(ring_large));
-  CHECK(cost.tree_allreduce_s(large) > ring_large);
+  const double ring = kLaunch + 1.4 * (8.4 + 28 * 3.4 + 2 * 4.7 * 14.0 / 2.7) * us +
+                      30.0 / 16 * static_cast<double>(large) / (370.8 * GB);
+  const auto large_choice = cost.allreduce_choice(large);
+  CHECK(large_choice.algorithm == kvsim::NcclAlgorithm::ring);
+  CHECK(large_choice.protocol == kvsim::NcclProtocol::simple);
+  CHECK(t.allreduce_s(large, group) == Approx(ring));
+  CHECK(cost.tree_allreduce_s(large) > ring);
 }
 
 TEST_CASE("measured all-reduce takes precedence and is exact at its points") {
@@ -79,9 +108,9 @@ TEST_CASE("measured all-reduce takes precedence and is exact at its points") {
   CHECK(t.allreduce_s(16, group) == Approx(10 * us));  // below the first point: clamped
   const double slope = (2000 - 20) * us / static_cast<double>((1 << 30) - (1 << 20));
   CHECK(t.allreduce_s(1LL << 31, group) == Approx(2000 * us + slope * static_cast<double>(1LL << 30)));
-  // Other group sizes keep the model.
+  // Other group sizes keep the model: 4 GPUs, 1 MiB, ring/LL: 6.6 + 6 x 0.6 us + 6/4 * bytes / 141 GB/s.
   const std::vector<int> four = iota(0, 4);
-  CHECK(t.allreduce_s(1 << 20, four) == Approx(6 * 0.6 * us + 1.5 * (1 << 20) / (450 * GB)));
+  CHECK(t.allreduce_s(1 << 20, four) == Approx(kLaunch + (6.6 + 6 * 0.6) * us + 1.5 * (1 << 20) / (141 * GB)));
 }
 
 TEST_CASE("measured data keyed by exact shape beats the any-hosts key") {
