@@ -16,31 +16,37 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace kvsim::runtime {
 
 using kernels::DeviceBuffer;
 
 struct DecoderRuntime::Gpu {
-  int id = 0;
+  int id = 0;      // placement GPU (NCCL rank)
+  int member = 0;  // index in comm_ and gpu_
+  int device = 0;
   cudaStream_t stream = nullptr;
   std::unique_ptr<kernels::GemmHandle> gemm;
   std::map<std::array<int64_t, 3>, std::unique_ptr<kernels::GemmPlan>> plans;
   std::vector<LayerWeights> layers;
+  LmHeadWeights lm;
   DeviceBuffer<bf16> embedding;
   GpuKvState kv;
   std::unique_ptr<kernels::DecodePlan> plan;
   DeviceBuffer<char> decode_ws;
-  DeviceBuffer<bf16> x, h, q, k, v, attn, proj, gu, act, dec_q, dec_out;
+  DeviceBuffer<bf16> x, h, q, k, v, attn, proj, gu, act, dec_q, dec_out, lm_x, logits;
   // Per-step integer inputs, uploaded in one copy: host vector, device copy, offsets.
   std::vector<int32_t> host;
   DeviceBuffer<int32_t> arena;
   std::vector<RowBlock> host_blocks;
   DeviceBuffer<RowBlock> blocks;
-  std::size_t off_ids = 0, off_pos = 0, off_row_req = 0, off_cu_q = 0, off_q_start = 0, off_dec_src = 0, off_dec_dst = 0;
+  std::size_t off_ids = 0, off_pos = 0, off_row_req = 0, off_cu_q = 0, off_q_start = 0, off_dec_src = 0, off_dec_dst = 0,
+              off_lm_src = 0;
   std::vector<std::size_t> off_stage_dest, off_cache_dest, off_stage_len;
   std::vector<int> block_first, block_count, block_max;
   PhaseTimer timer;
+  std::size_t layers_from = 0, layers_to = 0;  // marks bounding the layer loop (the rest runs once)
 
   std::size_t put(const std::vector<int32_t>& values) {
     const std::size_t at = host.size();
@@ -62,6 +68,32 @@ struct DecoderRuntime::Gpu {
   }
 };
 
+// One step's rows, shared by every GPU: prefill chunks then decodes, each in batch order.
+struct DecoderRuntime::StepPlan {
+  std::vector<StepRequest> pre, dec;
+  std::vector<int32_t> row_req, cu_q, q_start, dec_src, dec_dst;
+};
+
+namespace {
+
+std::vector<int> default_devices(int gpus) {
+  std::vector<int> d(static_cast<std::size_t>(gpus));
+  for (int g = 0; g < gpus; ++g) d[static_cast<std::size_t>(g)] = g;
+  return d;
+}
+
+std::unique_ptr<kernels::LocalComm> make_comm(const RuntimeConfig& c) {
+  const int n = c.placement.gpus;
+  if (c.distributed) return std::make_unique<kernels::LocalComm>(c.distributed->nccl_id, c.distributed->rank, n,
+                                                                  c.distributed->device);
+  if (!c.devices.empty() && static_cast<int>(c.devices.size()) != n)
+    throw std::invalid_argument("DecoderRuntime: " + std::to_string(c.devices.size()) + " devices for " +
+                                std::to_string(n) + " placement GPUs");
+  return std::make_unique<kernels::LocalComm>(c.devices.empty() ? default_devices(n) : c.devices);
+}
+
+}  // namespace
+
 DecoderRuntime::DecoderRuntime(RuntimeConfig config) : cfg_(std::move(config)) {
   const ModelSpec& m = cfg_.model;
   if (const std::string why = placement_problem(cfg_.placement); !why.empty())
@@ -70,28 +102,58 @@ DecoderRuntime::DecoderRuntime(RuntimeConfig config) : cfg_(std::move(config)) {
     throw std::invalid_argument("DecoderRuntime: placement shape does not match the model");
   layers_run_ = cfg_.layers_run > 0 ? std::min(cfg_.layers_run, m.layers) : m.layers;
   const int n = cfg_.placement.gpus;
-  comm_ = std::make_unique<kernels::LocalComm>(n);
-  for (int g = 0; g < n; ++g) {
-    KVSIM_CUDA_CHECK(cudaSetDevice(g));
+  comm_ = make_comm(cfg_);
+  for (int i = 0; i < comm_->size(); ++i) {
     auto gpu = std::make_unique<Gpu>();
-    gpu->id = g;
-    gpu->stream = comm_->stream(g);
-    gpu->gemm = std::make_unique<kernels::GemmHandle>();
-    gpu->embedding = make_embedding(m, cfg_.seed, gpu->stream);
-    for (int l = 0; l < layers_run_; ++l)
-      gpu->layers.push_back(LayerWeights::make(m, cfg_.placement, l, g, n, cfg_.seed, gpu->stream));
-    gpu->plan = std::make_unique<kernels::DecodePlan>(kernels::decode_schedule_config_for_device(m.head_dim));
+    gpu->id = comm_->rank(i);
+    gpu->member = i;
+    gpu->device = comm_->device(i);
+    gpu->stream = comm_->stream(i);
     gpu_.push_back(std::move(gpu));
   }
-  comm_->synchronize();
+  pool_ = std::make_unique<WorkerPool>(comm_->size());
+  on_gpus("DecoderRuntime: making weights", false, [&](Gpu& g) {
+    g.gemm = std::make_unique<kernels::GemmHandle>();
+    g.embedding = make_embedding(m, cfg_.seed, g.stream);
+    for (int l = 0; l < layers_run_; ++l)
+      g.layers.push_back(LayerWeights::make(m, cfg_.placement, l, g.id, n, cfg_.seed, g.stream));
+    g.lm = LmHeadWeights::make(m, g.id, n, cfg_.seed, g.stream);
+    g.plan = std::make_unique<kernels::DecodePlan>(kernels::decode_schedule_config_for_device(m.head_dim));
+    KVSIM_CUDA_CHECK(cudaStreamSynchronize(g.stream));
+  });
 }
 
 DecoderRuntime::~DecoderRuntime() {
   // Free each GPU's buffers with its device current.
   for (auto& g : gpu_) {
-    cudaSetDevice(g->id);
+    cudaSetDevice(g->device);
     cudaStreamSynchronize(g->stream);
     g.reset();
+  }
+}
+
+void DecoderRuntime::fail(const std::string& why) {
+  if (broken_.empty()) broken_ = why;
+  comm_->abort();
+}
+
+void DecoderRuntime::on_gpus(const char* what, bool fatal, const std::function<void(Gpu&)>& fn) {
+  if (!broken_.empty()) throw std::runtime_error(std::string(what) + ": runtime unusable after an earlier failure: " + broken_);
+  try {
+    pool_->run([&](int i) {
+      Gpu& g = *gpu_[static_cast<std::size_t>(i)];
+      try {
+        KVSIM_CUDA_CHECK(cudaSetDevice(g.device));
+        fn(g);
+      } catch (const std::exception& e) {
+        cudaGetLastError();  // clear a non-sticky error (e.g. out of memory) so later launch checks do not see it
+        throw std::runtime_error(std::string(what) + ": gpu " + std::to_string(g.id) + " (device " +
+                                 std::to_string(g.device) + "): " + e.what());
+      }
+    });
+  } catch (const std::exception& e) {
+    if (fatal) fail(e.what());
+    throw;
   }
 }
 
@@ -103,201 +165,254 @@ void DecoderRuntime::admit(std::vector<RuntimeRequest> batch) {
   batch_ = std::move(batch);
   prefilled_.assign(batch_.size(), 0);
   decoded_.assign(batch_.size(), 0);
-  for (auto& g : gpu_) {
-    KVSIM_CUDA_CHECK(cudaSetDevice(g->id));
+  const std::string what = "DecoderRuntime::admit (" + std::to_string(batch_.size()) + " requests)";
+  on_gpus(what.c_str(), false, [&](Gpu& g) {
     std::vector<std::vector<int>> heads;
-    for (const LayerWeights& w : g->layers) heads.push_back(w.heads);
-    g->kv.build(cfg_.model, cfg_.placement, batch_, g->id, heads);
-  }
+    for (const LayerWeights& w : g.layers) heads.push_back(w.heads);
+    g.kv.build(cfg_.model, cfg_.placement, batch_, g.id, heads);
+  });
 }
 
-StepResult DecoderRuntime::run_step(const RuntimeStep& step) {
-  const auto wall0 = std::chrono::steady_clock::now();
-  const ModelSpec& m = cfg_.model;
-  const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size();
-  // Rows: prefill chunks in batch order, then decodes in batch order.
-  std::vector<StepRequest> pre, dec;
+DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
+  const int B = static_cast<int>(batch_.size());
+  StepPlan sp;
   for (const StepRequest& s : step.requests) {
     if (s.index < 0 || s.index >= B) throw std::invalid_argument("run_step: request index out of range");
     const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
     if (s.decode) {
       if (prefilled_[static_cast<std::size_t>(s.index)] != r.prompt_tokens)
         throw std::invalid_argument("run_step: decode of request " + std::to_string(r.id) + " before its prefill ended");
-      dec.push_back(s);
+      sp.dec.push_back(s);
     } else {
       if (s.chunk_start != prefilled_[static_cast<std::size_t>(s.index)] || s.chunk_len < 1 ||
           s.chunk_start + s.chunk_len > r.prompt_tokens)
         throw std::invalid_argument("run_step: prefill chunk of request " + std::to_string(r.id) + " out of order");
-      pre.push_back(s);
+      sp.pre.push_back(s);
     }
   }
   auto by_index = [](const StepRequest& a, const StepRequest& b) { return a.index < b.index; };
-  std::sort(pre.begin(), pre.end(), by_index);
-  std::sort(dec.begin(), dec.end(), by_index);
+  std::sort(sp.pre.begin(), sp.pre.end(), by_index);
+  std::sort(sp.dec.begin(), sp.dec.end(), by_index);
   prefill_rows_ = 0;
-  for (const StepRequest& s : pre) prefill_rows_ += s.chunk_len;
-  decode_rows_ = static_cast<int>(dec.size());
+  for (const StepRequest& s : sp.pre) prefill_rows_ += s.chunk_len;
+  decode_rows_ = static_cast<int>(sp.dec.size());
   rows_ = prefill_rows_ + decode_rows_;
-  const int R = rows_, P = prefill_rows_;
+  const int R = rows_;
 
+  const ModelSpec& m = cfg_.model;
   std::mt19937_64 rng(cfg_.seed * 1000003u + static_cast<uint64_t>(step_count_++));
   std::uniform_int_distribution<int32_t> token(0, m.vocab - 1);
   ids_.assign(static_cast<std::size_t>(R), 0);
   positions_.assign(static_cast<std::size_t>(R), 0);
-  std::vector<int32_t> row_req(static_cast<std::size_t>(R)), cu_q(static_cast<std::size_t>(B) + 1, 0),
-      q_start(static_cast<std::size_t>(B), 0), dec_src, dec_dst;
-  {
+  lm_rows_.clear();
+  sp.row_req.assign(static_cast<std::size_t>(R), 0);
+  sp.cu_q.assign(static_cast<std::size_t>(B) + 1, 0);
+  sp.q_start.assign(static_cast<std::size_t>(B), 0);
+  int row = 0;
+  std::vector<int32_t> chunk(static_cast<std::size_t>(B), 0);
+  for (const StepRequest& s : sp.pre) {
+    chunk[static_cast<std::size_t>(s.index)] = s.chunk_len;
+    sp.q_start[static_cast<std::size_t>(s.index)] = s.chunk_start;
+    for (int i = 0; i < s.chunk_len; ++i, ++row) {
+      sp.row_req[static_cast<std::size_t>(row)] = s.index;
+      positions_[static_cast<std::size_t>(row)] = s.chunk_start + i;
+    }
+    if (s.chunk_start + s.chunk_len == batch_[static_cast<std::size_t>(s.index)].prompt_tokens)
+      lm_rows_.push_back(row - 1);  // the prompt's last token emits the first output token
+  }
+  for (int b = 0; b < B; ++b)
+    sp.cu_q[static_cast<std::size_t>(b) + 1] = sp.cu_q[static_cast<std::size_t>(b)] + chunk[static_cast<std::size_t>(b)];
+  for (const StepRequest& s : sp.dec) {
+    sp.row_req[static_cast<std::size_t>(row)] = s.index;
+    positions_[static_cast<std::size_t>(row)] =
+        batch_[static_cast<std::size_t>(s.index)].prompt_tokens + decoded_[static_cast<std::size_t>(s.index)];
+    sp.dec_src.push_back(row);
+    sp.dec_dst.push_back(s.index);
+    lm_rows_.push_back(row);
+    ++row;
+  }
+  for (auto& id : ids_) id = token(rng);
+  return sp;
+}
+
+// Host tables of one GPU for the step (KV destinations, lengths, compression blocks, decode plan),
+// uploaded in one copy, and scratch sized for the step. Runs on the GPU's worker.
+void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
+  const ModelSpec& m = cfg_.model;
+  const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size(), R = rows_, P = prefill_rows_;
+  GpuKvState& kv = g.kv;
+  const int hm = kv.h_max;
+  g.host.clear();
+  g.off_ids = g.put(ids_);
+  g.off_pos = g.put(positions_);
+  g.off_row_req = g.put(sp.row_req);
+  g.off_cu_q = g.put(sp.cu_q);
+  g.off_q_start = g.put(sp.q_start);
+  g.off_dec_src = g.put(sp.dec_src);
+  g.off_dec_dst = g.put(sp.dec_dst);
+  g.off_lm_src = g.put(lm_rows_);
+  g.off_stage_dest.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.off_cache_dest.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.off_stage_len.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.block_first.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.block_count.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.block_max.assign(static_cast<std::size_t>(layers_run_), 0);
+  g.host_blocks.clear();
+  std::vector<int32_t> plan_lengths(static_cast<std::size_t>(layers_run_) * B * hm, 0);
+  for (int l = 0; l < layers_run_; ++l) {
+    KvPool& st = kv.stage[static_cast<std::size_t>(l)];
+    KvPool& ca = kv.cache[static_cast<std::size_t>(l)];
+    const int L = st.heads;
+    std::vector<int32_t> sdest(static_cast<std::size_t>(P) * L, -1), cdest(static_cast<std::size_t>(decode_rows_) * L, -1);
     int row = 0;
-    std::vector<int32_t> chunk(static_cast<std::size_t>(B), 0);
-    for (const StepRequest& s : pre) {
-      chunk[static_cast<std::size_t>(s.index)] = s.chunk_len;
-      q_start[static_cast<std::size_t>(s.index)] = s.chunk_start;
-      for (int i = 0; i < s.chunk_len; ++i, ++row) {
-        row_req[static_cast<std::size_t>(row)] = s.index;
-        positions_[static_cast<std::size_t>(row)] = s.chunk_start + i;
+    for (const StepRequest& s : sp.pre) {
+      for (int i = 0; i < s.chunk_len; ++i, ++row)
+        for (int h = 0; h < L; ++h)
+          if (st.table.capacity[static_cast<std::size_t>(s.index) * L + h] > 0)
+            sdest[static_cast<std::size_t>(row) * L + h] = s.chunk_start + i;
+      for (int h = 0; h < L; ++h) {
+        const std::size_t seg = static_cast<std::size_t>(s.index) * L + h;
+        if (st.table.capacity[seg] > 0) st.length[seg] = s.chunk_start + s.chunk_len;
       }
-    }
-    for (int b = 0; b < B; ++b) cu_q[static_cast<std::size_t>(b) + 1] = cu_q[static_cast<std::size_t>(b)] + chunk[static_cast<std::size_t>(b)];
-    for (const StepRequest& s : dec) {
-      row_req[static_cast<std::size_t>(row)] = s.index;
-      positions_[static_cast<std::size_t>(row)] =
-          batch_[static_cast<std::size_t>(s.index)].prompt_tokens + decoded_[static_cast<std::size_t>(s.index)];
-      dec_src.push_back(row);
-      dec_dst.push_back(s.index);
-      ++row;
-    }
-    for (auto& id : ids_) id = token(rng);
-  }
-
-  for (auto& gp : gpu_) {
-    Gpu& g = *gp;
-    KVSIM_CUDA_CHECK(cudaSetDevice(g.id));
-    GpuKvState& kv = g.kv;
-    const int hm = kv.h_max;
-    g.host.clear();
-    g.off_ids = g.put(ids_);
-    g.off_pos = g.put(positions_);
-    g.off_row_req = g.put(row_req);
-    g.off_cu_q = g.put(cu_q);
-    g.off_q_start = g.put(q_start);
-    g.off_dec_src = g.put(dec_src);
-    g.off_dec_dst = g.put(dec_dst);
-    g.off_stage_dest.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.off_cache_dest.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.off_stage_len.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.block_first.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.block_count.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.block_max.assign(static_cast<std::size_t>(layers_run_), 0);
-    g.host_blocks.clear();
-    std::vector<int32_t> plan_lengths(static_cast<std::size_t>(layers_run_) * B * hm, 0);
-    for (int l = 0; l < layers_run_; ++l) {
-      KvPool& st = kv.stage[static_cast<std::size_t>(l)];
-      KvPool& ca = kv.cache[static_cast<std::size_t>(l)];
-      const int L = st.heads;
-      std::vector<int32_t> sdest(static_cast<std::size_t>(P) * L, -1), cdest(static_cast<std::size_t>(decode_rows_) * L, -1);
-      int row = 0;
-      for (const StepRequest& s : pre) {
-        for (int i = 0; i < s.chunk_len; ++i, ++row)
-          for (int h = 0; h < L; ++h)
-            if (st.table.capacity[static_cast<std::size_t>(s.index) * L + h] > 0)
-              sdest[static_cast<std::size_t>(row) * L + h] = s.chunk_start + i;
+      // Prefill end: keep the last `kept` rows of each served head in the cache.
+      const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
+      if (s.chunk_start + s.chunk_len == r.prompt_tokens)
         for (int h = 0; h < L; ++h) {
-          const std::size_t seg = static_cast<std::size_t>(s.index) * L + h;
-          if (st.table.capacity[seg] > 0) st.length[seg] = s.chunk_start + s.chunk_len;
+          const std::size_t sseg = static_cast<std::size_t>(s.index) * L + h;
+          const std::size_t cseg = static_cast<std::size_t>(s.index) * hm + h;
+          if (st.table.capacity[sseg] == 0) continue;
+          const int32_t kept = std::min(r.budgets.at(l, kv.heads[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)]),
+                                        r.prompt_tokens);
+          ca.length[cseg] = kept;
+          if (kept == 0) continue;
+          g.host_blocks.push_back({st.table.offset[sseg] + r.prompt_tokens - kept, ca.table.offset[cseg], kept});
+          ++g.block_count[static_cast<std::size_t>(l)];
+          g.block_max[static_cast<std::size_t>(l)] = std::max(g.block_max[static_cast<std::size_t>(l)], kept);
         }
-        // Prefill end: keep the last `kept` rows of each served head in the cache.
-        const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
-        if (s.chunk_start + s.chunk_len == r.prompt_tokens)
-          for (int h = 0; h < L; ++h) {
-            const std::size_t sseg = static_cast<std::size_t>(s.index) * L + h;
-            const std::size_t cseg = static_cast<std::size_t>(s.index) * hm + h;
-            if (st.table.capacity[sseg] == 0) continue;
-            const int32_t kept = std::min(r.budgets.at(l, kv.heads[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)]),
-                                          r.prompt_tokens);
-            ca.length[cseg] = kept;
-            if (kept == 0) continue;
-            g.host_blocks.push_back({st.table.offset[sseg] + r.prompt_tokens - kept, ca.table.offset[cseg], kept});
-            ++g.block_count[static_cast<std::size_t>(l)];
-            g.block_max[static_cast<std::size_t>(l)] = std::max(g.block_max[static_cast<std::size_t>(l)], kept);
-          }
-      }
-      if (l + 1 < layers_run_) g.block_first[static_cast<std::size_t>(l) + 1] = static_cast<int>(g.host_blocks.size());
-      for (int d = 0; d < decode_rows_; ++d) {
-        const int b = dec[static_cast<std::size_t>(d)].index;
-        for (int h = 0; h < L; ++h) {
-          const std::size_t cseg = static_cast<std::size_t>(b) * hm + h;
-          if (ca.table.capacity[cseg] == 0) continue;
-          if (ca.length[cseg] < ca.table.capacity[cseg]) {  // full (growth < 1 heads): no eviction yet, stop growing
-            cdest[static_cast<std::size_t>(d) * L + h] = ca.length[cseg];
-            ++ca.length[cseg];
-          }
-          plan_lengths[(static_cast<std::size_t>(l) * B + b) * hm + h] = ca.length[cseg];
+    }
+    if (l + 1 < layers_run_) g.block_first[static_cast<std::size_t>(l) + 1] = static_cast<int>(g.host_blocks.size());
+    for (int d = 0; d < decode_rows_; ++d) {
+      const int b = sp.dec[static_cast<std::size_t>(d)].index;
+      for (int h = 0; h < L; ++h) {
+        const std::size_t cseg = static_cast<std::size_t>(b) * hm + h;
+        if (ca.table.capacity[cseg] == 0) continue;
+        if (ca.length[cseg] < ca.table.capacity[cseg]) {  // full (growth < 1 heads): no eviction yet, stop growing
+          cdest[static_cast<std::size_t>(d) * L + h] = ca.length[cseg];
+          ++ca.length[cseg];
         }
+        plan_lengths[(static_cast<std::size_t>(l) * B + b) * hm + h] = ca.length[cseg];
       }
-      g.off_stage_dest[static_cast<std::size_t>(l)] = g.put(sdest);
-      g.off_cache_dest[static_cast<std::size_t>(l)] = g.put(cdest);
-      g.off_stage_len[static_cast<std::size_t>(l)] = g.put(st.length);
     }
-    g.arena.upload(std::span<const int32_t>(g.host), g.stream);
-    g.blocks.upload(std::span<const RowBlock>(g.host_blocks), g.stream);
-    if (decode_rows_ > 0) g.plan->update(plan_lengths, layers_run_, B * hm, g.stream);
-    // Scratch (reallocated only when a step is larger than any before).
-    const std::size_t rows = static_cast<std::size_t>(std::max(R, 1));
-    const std::size_t qd = static_cast<std::size_t>(std::max(hm, 1)) * G * D;
-    g.x.resize(rows * m.hidden);
-    g.h.resize(rows * m.hidden);
-    g.proj.resize(rows * m.hidden);
-    g.q.resize(rows * qd);
-    g.attn.resize(rows * qd);
-    g.k.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
-    g.v.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
-    const std::size_t F = static_cast<std::size_t>(m.ffn / gpus());
-    g.gu.resize(rows * 2 * F);
-    g.act.resize(rows * F);
-    g.dec_q.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
-    g.dec_out.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
-    if (decode_rows_ > 0) {
-      kernels::DecodeParams dp{.q = g.dec_q.data(), .cache = kv.cache[0].view(B, D), .plan = g.plan.get(),
-                               .layer = 0, .group_size = G, .out = g.dec_out.data()};
-      g.decode_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(dp), 1));
-    }
-    g.timer.start(g.stream);
-    if (R > 0)
-      copy_rows({.src = g.embedding.data(), .dst = g.x.data(), .src_idx = g.dev(g.off_ids), .n = R,
-                 .src_stride = m.hidden, .dst_stride = m.hidden, .width = m.hidden},
-                g.stream);
-    g.timer.mark(Phase::other);
+    g.off_stage_dest[static_cast<std::size_t>(l)] = g.put(sdest);
+    g.off_cache_dest[static_cast<std::size_t>(l)] = g.put(cdest);
+    g.off_stage_len[static_cast<std::size_t>(l)] = g.put(st.length);
   }
+  g.arena.upload(std::span<const int32_t>(g.host), g.stream);
+  g.blocks.upload(std::span<const RowBlock>(g.host_blocks), g.stream);
+  if (decode_rows_ > 0) g.plan->update(plan_lengths, layers_run_, B * hm, g.stream);
+  // Scratch (reallocated only when a step is larger than any before).
+  const std::size_t rows = static_cast<std::size_t>(std::max(R, 1));
+  const std::size_t qd = static_cast<std::size_t>(std::max(hm, 1)) * G * D;
+  g.x.resize(rows * m.hidden);
+  g.h.resize(rows * m.hidden);
+  g.proj.resize(rows * m.hidden);
+  g.q.resize(rows * qd);
+  g.attn.resize(rows * qd);
+  g.k.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
+  g.v.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
+  const std::size_t F = static_cast<std::size_t>(m.ffn / world_gpus());
+  g.gu.resize(rows * 2 * F);
+  g.act.resize(rows * F);
+  g.dec_q.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
+  g.dec_out.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
+  const std::size_t lm = std::max<std::size_t>(lm_rows_.size(), 1);
+  g.lm_x.resize(lm * m.hidden);
+  g.logits.resize(lm * static_cast<std::size_t>(std::max<int64_t>(g.lm.vocab_rows, 1)));
+  if (decode_rows_ > 0) {
+    kernels::DecodeParams dp{.q = g.dec_q.data(), .cache = kv.cache[0].view(B, D), .plan = g.plan.get(),
+                             .layer = 0, .group_size = G, .out = g.dec_out.data()};
+    g.decode_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(dp), 1));
+  }
+}
 
+// The step's GPU work on one GPU: embedding gather, the layers, the LM head. Runs on its worker.
+void DecoderRuntime::launch(Gpu& g) {
+  const ModelSpec& m = cfg_.model;
+  const int R = rows_;
+  g.timer.start(g.stream);
   if (R > 0)
-    for (int l = 0; l < layers_run_; ++l) {
-      for (auto& g : gpu_) layer_attention(*g, l);
-      all_reduce_proj();
-      for (auto& g : gpu_) layer_mlp(*g, l);
-    }
-
-  for (const StepRequest& s : pre) prefilled_[static_cast<std::size_t>(s.index)] += s.chunk_len;
-  for (const StepRequest& s : dec) ++decoded_[static_cast<std::size_t>(s.index)];
-
-  StepResult res;
-  res.rows = R;
-  res.prefill_rows = P;
-  for (auto& g : gpu_) {
-    KVSIM_CUDA_CHECK(cudaSetDevice(g->id));
-    KVSIM_CUDA_CHECK(cudaStreamSynchronize(g->stream));
-    GpuStepTiming t;
-    t.phase_s = g->timer.collect();
-    for (double s : t.phase_s) t.total_s += s;
-    res.gpus.push_back(t);
+    copy_rows({.src = g.embedding.data(), .dst = g.x.data(), .src_idx = g.dev(g.off_ids), .n = R,
+               .src_stride = m.hidden, .dst_stride = m.hidden, .width = m.hidden},
+              g.stream);
+  g.timer.mark(Phase::other);
+  g.layers_from = g.layers_to = g.timer.marks();
+  if (R == 0) return;
+  for (int l = 0; l < layers_run_; ++l) {
+    layer_attention(g, l);
+    all_reduce_proj(g);
+    layer_mlp(g, l);
   }
+  g.layers_to = g.timer.marks();
+  lm_head_rows(g);
+}
+
+StepResult DecoderRuntime::run_step(const RuntimeStep& step) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  if (!broken_.empty()) throw std::runtime_error("run_step: runtime unusable after an earlier failure: " + broken_);
+  const StepPlan sp = plan_step(step);
+  on_gpus("run_step", true, [&](Gpu& g) {
+    prepare(g, sp);
+    launch(g);
+  });
+  StepResult res;
+  res.rows = rows_;
+  res.prefill_rows = prefill_rows_;
+  res.gpus = wait_and_collect();
+  for (const StepRequest& s : sp.pre) prefilled_[static_cast<std::size_t>(s.index)] += s.chunk_len;
+  for (const StepRequest& s : sp.dec) ++decoded_[static_cast<std::size_t>(s.index)];
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
+}
+
+// Waits for every local GPU's stream by polling all of them (so a failure on one GPU is seen even
+// while another waits in an all-reduce for it), then reads the phase times.
+std::vector<GpuStepTiming> DecoderRuntime::wait_and_collect() {
+  try {
+    for (bool busy = true; busy;) {
+      busy = false;
+      for (auto& g : gpu_) {
+        KVSIM_CUDA_CHECK(cudaSetDevice(g->device));
+        const cudaError_t st = cudaStreamQuery(g->stream);
+        if (st == cudaErrorNotReady) {
+          busy = true;
+          comm_->check_async(g->member);
+        } else {
+          KVSIM_CUDA_CHECK(st);
+        }
+      }
+      if (busy) std::this_thread::yield();
+    }
+    std::vector<GpuStepTiming> out;
+    for (auto& g : gpu_) {
+      KVSIM_CUDA_CHECK(cudaSetDevice(g->device));
+      GpuStepTiming t;
+      t.phase_s = g->timer.collect();
+      const auto before = g->timer.collect(0, g->layers_from), after = g->timer.collect(g->layers_to, g->timer.marks());
+      for (std::size_t p = 0; p < t.once_s.size(); ++p) t.once_s[p] = before[p] + after[p];
+      for (double s : t.phase_s) t.total_s += s;
+      out.push_back(t);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    const std::string why = std::string("run_step: waiting for the GPUs: ") + e.what();
+    fail(why);
+    throw std::runtime_error(why);
+  }
 }
 
 void DecoderRuntime::layer_attention(Gpu& g, int l) {
   const ModelSpec& m = cfg_.model;
   const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size(), R = rows_, P = prefill_rows_;
-  KVSIM_CUDA_CHECK(cudaSetDevice(g.id));
   const LayerWeights& w = g.layers[static_cast<std::size_t>(l)];
   KvPool& st = g.kv.stage[static_cast<std::size_t>(l)];
   KvPool& ca = g.kv.cache[static_cast<std::size_t>(l)];
@@ -357,25 +472,16 @@ void DecoderRuntime::layer_attention(Gpu& g, int l) {
   g.timer.mark(Phase::gemm);
 }
 
-void DecoderRuntime::all_reduce_proj() {
-  if (gpus() == 1) return;
-  std::vector<const void*> send;
-  std::vector<void*> recv;
-  for (auto& g : gpu_) {
-    send.push_back(g->proj.data());
-    recv.push_back(g->proj.data());
-  }
-  comm_->all_reduce(send, recv, static_cast<std::size_t>(rows_) * cfg_.model.hidden);
-  for (auto& g : gpu_) {
-    KVSIM_CUDA_CHECK(cudaSetDevice(g->id));
-    g->timer.mark(Phase::allreduce);
-  }
+// Sums proj over the GPUs of the placement, on this GPU's communicator (called from its worker).
+void DecoderRuntime::all_reduce_proj(Gpu& g) {
+  if (world_gpus() == 1) return;
+  comm_->all_reduce_member(g.member, g.proj.data(), g.proj.data(), static_cast<std::size_t>(rows_) * cfg_.model.hidden);
+  g.timer.mark(Phase::allreduce);
 }
 
 void DecoderRuntime::layer_mlp(Gpu& g, int l) {
   const ModelSpec& m = cfg_.model;
   const int R = rows_;
-  KVSIM_CUDA_CHECK(cudaSetDevice(g.id));
   const LayerWeights& w = g.layers[static_cast<std::size_t>(l)];
   const int64_t n = int64_t{R} * m.hidden, F = w.ffn_shard;
   kernels::run(kernels::AddParams{.x = g.x.data(), .y = g.proj.data(), .count = n}, g.stream);
@@ -390,27 +496,113 @@ void DecoderRuntime::layer_mlp(Gpu& g, int l) {
   g.timer.mark(Phase::other);
   g.gemm_run(g.act.data(), w.w_down.data(), g.proj.data(), R, m.hidden, F);
   g.timer.mark(Phase::gemm);
-  if (&g == gpu_.back().get()) {
-    all_reduce_proj();
-    for (auto& gg : gpu_) {
-      KVSIM_CUDA_CHECK(cudaSetDevice(gg->id));
-      kernels::run(kernels::AddParams{.x = gg->x.data(), .y = gg->proj.data(), .count = n}, gg->stream);
-      gg->timer.mark(Phase::other);
+  all_reduce_proj(g);
+  kernels::run(kernels::AddParams{.x = g.x.data(), .y = g.proj.data(), .count = n}, g.stream);
+  g.timer.mark(Phase::other);
+}
+
+// LM head: the emitting rows of x gathered and normed (other), times this GPU's vocabulary shard (gemm).
+void DecoderRuntime::lm_head_rows(Gpu& g) {
+  const ModelSpec& m = cfg_.model;
+  const int E = static_cast<int>(lm_rows_.size());
+  if (E == 0) return;
+  copy_rows({.src = g.x.data(), .dst = g.lm_x.data(), .src_idx = g.dev(g.off_lm_src), .n = E, .src_stride = m.hidden,
+             .dst_stride = m.hidden, .width = m.hidden},
+            g.stream);
+  kernels::run(kernels::RmsNormParams{.x = g.lm_x.data(), .weight = g.lm.norm.data(), .y = g.lm_x.data(), .rows = E,
+                                      .hidden = m.hidden, .eps = cfg_.rms_eps},
+               g.stream);
+  g.timer.mark(Phase::other);
+  g.gemm_run(g.lm_x.data(), g.lm.w.data(), g.logits.data(), E, g.lm.vocab_rows, m.hidden);
+  g.timer.mark(Phase::gemm);
+}
+
+namespace {
+
+// Row counts warm_up runs: 1, 4, 16, ... below max_rows, then max_rows.
+std::vector<int> warm_up_rows(int max_rows) {
+  std::vector<int> rows;
+  for (int r = 1; r < max_rows; r *= 4) rows.push_back(r);
+  rows.push_back(std::max(max_rows, 1));
+  return rows;
+}
+
+// The scratch batch of warm_up: per row count R, one step prefilling ceil(R / 512) requests whose
+// prompts add up to R (at most 512 tokens each, so attention stays cheap), then a decode step of
+// every request and one of a single request. Small kept budgets, 2 output tokens.
+struct WarmUpPlan {
+  std::vector<RuntimeRequest> batch;
+  std::vector<RuntimeStep> steps;
+};
+
+WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows) {
+  constexpr int kMaxPrompt = 512;
+  WarmUpPlan w;
+  RuntimeStep decode_all;
+  for (int total : rows) {
+    RuntimeStep prefill;
+    for (int left = total; left > 0; left -= kMaxPrompt) {
+      const int prompt = std::min(left, kMaxPrompt), index = static_cast<int>(w.batch.size());
+      RuntimeRequest r{.id = index, .prompt_tokens = prompt, .output_tokens = 2, .budgets = {}};
+      r.budgets.resize(m.layers, m.kv_heads);
+      for (std::size_t c = 0; c < r.budgets.kept.size(); ++c) {
+        r.budgets.kept[c] = std::min(prompt, 16);
+        r.budgets.growth[c] = 1.0f;
+      }
+      w.batch.push_back(std::move(r));
+      prefill.requests.push_back({.index = index, .chunk_start = 0, .chunk_len = prompt});
+      decode_all.requests.push_back({.index = index, .decode = true});
     }
+    w.steps.push_back(std::move(prefill));
   }
+  w.steps.push_back(std::move(decode_all));
+  w.steps.push_back(RuntimeStep{{{.index = 0, .decode = true}}});
+  return w;
+}
+
+}  // namespace
+
+void DecoderRuntime::warm_up(int max_rows) {
+  const std::vector<int> rows = warm_up_rows(max_rows);
+  // Set the admitted state aside (host and KV), run the scratch batch, put everything back.
+  std::vector<RuntimeRequest> batch = std::move(batch_);
+  std::vector<int> prefilled = prefilled_, decoded = decoded_;
+  const int64_t steps = step_count_;
+  std::vector<GpuKvState> kv(gpu_.size());
+  for (std::size_t i = 0; i < gpu_.size(); ++i) std::swap(kv[i], gpu_[i]->kv);
+  auto restore = [&] {
+    on_gpus("DecoderRuntime::warm_up: restoring KV state", false,
+            [&](Gpu& g) { std::swap(g.kv, kv[static_cast<std::size_t>(g.member)]); kv[static_cast<std::size_t>(g.member)] = {}; });
+    batch_ = std::move(batch);
+    prefilled_ = std::move(prefilled);
+    decoded_ = std::move(decoded);
+    step_count_ = steps;
+  };
+  try {
+    WarmUpPlan plan = warm_up_plan(cfg_.model, rows);
+    admit(std::move(plan.batch));
+    for (const RuntimeStep& st : plan.steps) run_step(st);
+  } catch (...) {
+    if (broken_.empty()) restore();
+    throw;
+  }
+  restore();
 }
 
 int64_t DecoderRuntime::kv_bytes(int gpu) const { return gpu_.at(static_cast<std::size_t>(gpu))->kv.kv_bytes(); }
 int64_t DecoderRuntime::staging_bytes(int gpu) const { return gpu_.at(static_cast<std::size_t>(gpu))->kv.staging_bytes(); }
+int DecoderRuntime::gpu_rank(int gpu) const { return gpu_.at(static_cast<std::size_t>(gpu))->id; }
+int DecoderRuntime::device(int gpu) const { return gpu_.at(static_cast<std::size_t>(gpu))->device; }
 int64_t DecoderRuntime::weight_bytes(int gpu) const {
   const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
-  int64_t b = static_cast<int64_t>(g.embedding.bytes());
+  int64_t b = static_cast<int64_t>(g.embedding.bytes()) + g.lm.bytes();
   for (const LayerWeights& w : g.layers) b += w.bytes();
   return b;
 }
 const LayerWeights& DecoderRuntime::weights(int gpu, int layer) const {
   return gpu_.at(static_cast<std::size_t>(gpu))->layers.at(static_cast<std::size_t>(layer));
 }
+const LmHeadWeights& DecoderRuntime::lm_head(int gpu) const { return gpu_.at(static_cast<std::size_t>(gpu))->lm; }
 
 namespace {
 std::vector<uint16_t> download_bits(const DeviceBuffer<bf16>& b, std::size_t count, int dev) {
@@ -424,20 +616,26 @@ std::vector<uint16_t> download_bits(const DeviceBuffer<bf16>& b, std::size_t cou
 
 std::vector<uint16_t> DecoderRuntime::embedding(int gpu) const {
   const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
-  return download_bits(g.embedding, g.embedding.size(), g.id);
+  return download_bits(g.embedding, g.embedding.size(), g.device);
 }
 
 std::vector<uint16_t> DecoderRuntime::hidden(int gpu) const {
   const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
-  return download_bits(g.x, static_cast<std::size_t>(rows_) * cfg_.model.hidden, g.id);
+  return download_bits(g.x, static_cast<std::size_t>(rows_) * cfg_.model.hidden, g.device);
+}
+
+std::vector<uint16_t> DecoderRuntime::logits(int gpu) const {
+  const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
+  return download_bits(g.logits, lm_rows_.size() * static_cast<std::size_t>(g.lm.vocab_rows), g.device);
 }
 
 std::string DecoderRuntime::describe() const {
   std::ostringstream s;
   s << "model " << cfg_.model.name << ": " << layers_run_ << " of " << cfg_.model.layers << " layers run (scale "
-    << layer_scale() << "), placement " << cfg_.placement.kind << " on " << gpus() << " GPU(s)";
+    << layer_scale() << "), placement " << cfg_.placement.kind << " on " << world_gpus() << " GPU(s)";
+  if (cfg_.distributed) s << ", this process drives GPU " << cfg_.distributed->rank;
   for (int g = 0; g < gpus(); ++g)
-    s << "; gpu " << g << ": weights " << weight_bytes(g) << " B, kv " << kv_bytes(g) << " B, staging "
+    s << "; gpu " << gpu_rank(g) << " (device " << device(g) << "): weights " << weight_bytes(g) << " B, kv " << kv_bytes(g) << " B, staging "
       << staging_bytes(g) << " B";
   return s.str();
 }

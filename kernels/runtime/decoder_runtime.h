@@ -1,8 +1,21 @@
 // DecoderRuntime: the decoder layers of a model at their real shapes, with seeded random bf16 weights,
-// executed on N local GPUs by one process (one stream, cuBLASLt handle and NCCL communicator per GPU,
-// ncclCommInitAll), honouring a Placement: each GPU holds the heads the placement gives it (copies
+// executed on GPUs honouring a Placement: each GPU holds the heads the placement gives it (copies
 // included; a copy attends only over the requests it serves, and contributes zeros for the others
-// through the same all-reduce) and a 1/N tensor-parallel shard of every MLP.
+// through the same all-reduce), a 1/N tensor-parallel shard of every MLP and a 1/N vocabulary shard
+// of the LM head. Two ways to run:
+//   single process   this process drives every GPU of the placement (devices 0 .. gpus-1 or
+//                    RuntimeConfig::devices; NCCL communicators from ncclCommInitAll)
+//   one rank each    RuntimeConfig::distributed: this process drives only placement GPU `rank` on
+//                    CUDA device `device`; the communicator comes from ncclCommInitRank with an
+//                    ncclUniqueId that rank 0 made and shared (runtime_mpi.h does it with MPI), e.g.
+//                    under mpirun with one rank per GPU, which is how the same command runs across nodes.
+// "Local GPUs" are the GPUs this process drives: gpus() of them, indexed 0 .. gpus()-1 in every
+// per-GPU accessor and in StepResult::gpus; gpu_rank(i) is local GPU i's index in the placement.
+// Each local GPU has its own persistent host thread (worker_pool.h): per step it uploads its inputs
+// and launches its whole layer loop, calling its all-reduces on its own communicator, so no GPU waits
+// for the host launching another GPU's work. A failure on a worker (CUDA, cuBLASLt or NCCL error,
+// with file:line and the library's error string) is rethrown by run_step; the communicators are then
+// aborted and the runtime refuses further steps.
 //
 // Per step, rows = the prefill chunks' tokens (requests in batch order), then one row per decode
 // request. Embedding gather (random token ids from the seed), then per layer on every GPU:
@@ -13,25 +26,36 @@
 //   not AdaKV's score-based selection) -> decode attention (one DecodePlan per GPU per step, shared
 //   by all layers) -> O GEMM -> all-reduce -> residual -> RMSNorm -> gate/up GEMM -> SiLU*mul ->
 //   down GEMM -> all-reduce -> residual.
-// No final norm, no LM head. Phase times per GPU per step from CUDA events (phase_timer.h); KV bytes
-// per GPU equal predicted_kv_bytes (kv_state.h). `layers_run` < model.layers runs the first
-// layers_run layers only; layer_scale() = model.layers / layers_run is the factor a caller applies
-// to per-step layer times (and KV bytes) to stand for the whole model.
+// Then the LM head, as the simulator's step model has it (sim/executor/tp_step_composer.cpp): one row
+// per request that emits a token this step (each decode, and each prefill chunk that ends its
+// prompt: its last row), final RMSNorm (Phase::other, with the row gather) and a GEMM against this
+// GPU's vocabulary shard (Phase::gemm); no gather of logits across GPUs.
+// Phase times per GPU per step from CUDA events (phase_timer.h); KV bytes per GPU equal
+// predicted_kv_bytes (kv_state.h). `layers_run` < model.layers runs the first layers_run layers only;
+// layer_scale() = model.layers / layers_run is the factor a caller applies to per-step layer times
+// (and KV bytes) to stand for the whole model; GpuStepTiming::once_s is the part not to scale.
+// warm_up() runs throw-away steps on a scratch batch before timing, so that the first timed steps do
+// not pay lazy module loading, cuBLASLt plan creation or scratch allocation.
 //
 // The batch is static: admit() allocates every request's KV at its peak at once (no free list yet).
-// Test: tests/runtime/test_runtime_gpu.cpp (ctest -R runtime).
+// Tests: tests/runtime/test_runtime_gpu.cpp (ctest -R runtime), tests/runtime/test_runtime_mpi.cpp.
 #pragma once
 
 #include "kernels/runtime/kv_state.h"
 #include "kernels/runtime/layer_weights.h"
 #include "kernels/runtime/phase_timer.h"
+#include "kernels/runtime/worker_pool.h"
 #include "sim/model/model_spec.h"
 #include "sim/placement/placement.h"
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include <nccl.h>
 #include <vector>
 
 namespace kvsim::kernels {
@@ -40,13 +64,22 @@ class LocalComm;
 
 namespace kvsim::runtime {
 
+// This process's part in a multi-process run: one placement GPU.
+struct DistributedRank {
+  ncclUniqueId nccl_id{};   // made by rank 0 (kernels::LocalComm::unique_id()), the same in every rank
+  int rank = 0;             // the placement GPU this process drives, 0 .. placement.gpus-1
+  int device = 0;           // its local CUDA device
+};
+
 struct RuntimeConfig {
   ModelSpec model;
-  Placement placement;      // placement.gpus GPUs, devices 0 .. gpus-1
+  Placement placement;      // placement.gpus GPUs
   int layers_run = 0;       // 0: all layers
   uint64_t seed = 1;
   float rms_eps = 1e-5f;
   float rope_theta = 500000.0f;
+  std::vector<int> devices = {};  // single process: CUDA device of each placement GPU; empty: 0 .. gpus-1
+  std::optional<DistributedRank> distributed = std::nullopt;  // set: this process drives one placement GPU only
 };
 
 struct StepRequest {
@@ -61,7 +94,10 @@ struct RuntimeStep {
 };
 
 struct GpuStepTiming {
-  std::array<double, static_cast<std::size_t>(Phase::count)> phase_s{};
+  std::array<double, static_cast<std::size_t>(Phase::count)> phase_s{};  // the whole step
+  // The part of phase_s that runs once per step, not once per layer (embedding gather, LM head): a
+  // caller standing for the whole model takes (phase_s - once_s) * layer_scale() + once_s.
+  std::array<double, static_cast<std::size_t>(Phase::count)> once_s{};
   double total_s = 0;
 };
 
@@ -81,28 +117,54 @@ class DecoderRuntime {
 
   void admit(std::vector<RuntimeRequest> batch);
   StepResult run_step(const RuntimeStep& step);
+  // Before timed steps (before or after admit): loads every kernel the steps use and creates the
+  // GEMM plans for row counts 1, 4, 16, ... and max_rows (the most rows a timed step will have), by
+  // running steps of a scratch batch (prefills of those many rows in requests of at most 512
+  // tokens, decodes, all-reduces, LM head). KV state, admitted batch and the
+  // token ids of later steps are as before; hidden() and logits() are not valid until the next step.
+  void warm_up(int max_rows);
 
-  int gpus() const { return static_cast<int>(gpu_.size()); }
+  const ModelSpec& model() const { return cfg_.model; }
+  int gpus() const { return static_cast<int>(gpu_.size()); }  // local GPUs
+  int world_gpus() const { return cfg_.placement.gpus; }
+  int gpu_rank(int gpu) const;                                 // placement GPU of local GPU `gpu`
+  int device(int gpu) const;                                   // CUDA device of local GPU `gpu`
   int layers_run() const { return layers_run_; }
   double layer_scale() const { return static_cast<double>(cfg_.model.layers) / layers_run_; }
   int64_t kv_bytes(int gpu) const;
   int64_t staging_bytes(int gpu) const;
   int64_t weight_bytes(int gpu) const;
   const LayerWeights& weights(int gpu, int layer) const;
+  const LmHeadWeights& lm_head(int gpu) const;
   std::vector<uint16_t> embedding(int gpu) const;   // bf16 bits [vocab][hidden]
   // After run_step: the output hidden states [rows][hidden] (bf16 bits) of `gpu`, and the step's
   // token ids and positions per row.
   std::vector<uint16_t> hidden(int gpu) const;
   const std::vector<int32_t>& last_ids() const { return ids_; }
   const std::vector<int32_t>& last_positions() const { return positions_; }
+  // After run_step: the LM head's rows (indices into the step's rows: prefill chunks that end their
+  // prompt, then decodes, in row order) and `gpu`'s logits [lm rows][lm_head(gpu).vocab_rows].
+  const std::vector<int32_t>& last_lm_rows() const { return lm_rows_; }
+  std::vector<uint16_t> logits(int gpu) const;
   // One line: model, layers run and scale, placement, GPUs, weights and KV bytes per GPU.
   std::string describe() const;
 
  private:
   struct Gpu;
+  struct StepPlan;
+  StepPlan plan_step(const RuntimeStep& step);
+  void prepare(Gpu& g, const StepPlan& plan);
+  void launch(Gpu& g);
   void layer_attention(Gpu& g, int layer);
   void layer_mlp(Gpu& g, int layer);
-  void all_reduce_proj();
+  void all_reduce_proj(Gpu& g);
+  void lm_head_rows(Gpu& g);
+  std::vector<GpuStepTiming> wait_and_collect();
+  // Runs fn on every local GPU, each on its worker thread with its device current. A failure is
+  // rethrown naming `what` and the GPU; with `fatal` the communicators are aborted first and the
+  // runtime refuses further steps.
+  void on_gpus(const char* what, bool fatal, const std::function<void(Gpu&)>& fn);
+  void fail(const std::string& why);
 
   RuntimeConfig cfg_;
   int layers_run_ = 0;
@@ -110,10 +172,12 @@ class DecoderRuntime {
   std::vector<std::unique_ptr<Gpu>> gpu_;
   std::vector<RuntimeRequest> batch_;
   std::vector<int> prefilled_, decoded_;  // per batch request
-  std::vector<int32_t> ids_, positions_;
+  std::vector<int32_t> ids_, positions_, lm_rows_;
   int64_t step_count_ = 0;
-  // Per step, shared by all GPUs.
+  // Per step, shared by all GPUs (written before the workers start, read by them).
   int rows_ = 0, prefill_rows_ = 0, decode_rows_ = 0;
+  std::string broken_;  // non-empty: why the runtime refuses further steps
+  std::unique_ptr<WorkerPool> pool_;
 };
 
 }  // namespace kvsim::runtime

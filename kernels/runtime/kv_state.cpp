@@ -8,7 +8,10 @@ namespace kvsim::runtime {
 
 int32_t peak_tokens(const RuntimeRequest& r, int layer, int head) {
   const std::size_t i = static_cast<std::size_t>(layer) * r.budgets.kv_heads + head;
-  return r.budgets.kept[i] + static_cast<int32_t>(std::ceil(static_cast<double>(r.budgets.growth[i]) * r.output_tokens));
+  // The first output token comes from the prefill; each of the output_tokens - 1 decode steps then
+  // appends its input token (the last token generated is never written), as the simulator counts.
+  const int decode_steps = std::max(r.output_tokens - 1, 0);
+  return r.budgets.kept[i] + static_cast<int32_t>(std::ceil(static_cast<double>(r.budgets.growth[i]) * decode_steps));
 }
 
 void KvPool::build(const std::vector<int32_t>& capacities, int requests, int heads_per_request, int head_dim) {

@@ -1,7 +1,7 @@
 // The KV memory one GPU holds for a batch of requests, per layer (kernels/kv_cache/kv_cache.h layout):
 //   cache  the compressed per-head cache: segment (request r, local head slot h) = r * h_max + h, with
 //          capacity = the request's peak tokens for that (layer, kv head) when this GPU's copy serves
-//          the request (kept + ceil(growth * output_tokens), from its HeadBudgets), else 0. Every
+//          the request (kept + ceil(growth * (output_tokens - 1)), from its HeadBudgets), else 0. Every
 //          layer uses h_max slots (the most local heads of any layer on this GPU) so one DecodePlan
 //          covers all layers; slots past a layer's local heads have capacity 0.
 //   stage  the uncompressed prompt K/V during prefill: segment r * local_heads + h, capacity
@@ -32,7 +32,7 @@ struct RuntimeRequest {
   HeadBudgets budgets;       // kept and growth per (layer, kv head) of the whole model
 };
 
-// kept + ceil(growth * output_tokens): the tokens (layer, head) holds after the last decode step.
+// kept + ceil(growth * (output_tokens - 1)): the tokens (layer, head) holds after the last decode step.
 int32_t peak_tokens(const RuntimeRequest& r, int layer, int head);
 
 struct KvPool {

@@ -80,6 +80,23 @@ int64_t LayerWeights::bytes() const {
                               attn_norm.bytes() + mlp_norm.bytes());
 }
 
+LmHeadWeights LmHeadWeights::make(const ModelSpec& m, int gpu, int gpus, uint64_t seed, cudaStream_t stream) {
+  LmHeadWeights w;
+  const int64_t H = m.hidden, V = m.vocab;
+  // Shard boundaries at multiples of 8 rows (16-byte aligned logits rows for cuBLASLt), the last at V.
+  auto bound = [&](int64_t i) { return i == gpus ? V : V * i / gpus / 8 * 8; };
+  w.vocab_offset = bound(gpu);
+  w.vocab_rows = bound(gpu + 1) - w.vocab_offset;
+  const float a = std::sqrt(3.0f / static_cast<float>(H));
+  w.norm.resize(static_cast<std::size_t>(H));
+  fill_block(w.norm.data(), 1, H, H, 0, H, 0, 0, weight_seed(seed, 0, WeightKind::final_norm), 0.8f, 1.2f, stream);
+  w.w.resize(static_cast<std::size_t>(w.vocab_rows * H));
+  if (w.vocab_rows > 0)
+    fill_block(w.w.data(), w.vocab_rows, H, H, 0, H, w.vocab_offset, 0, weight_seed(seed, 0, WeightKind::lm_head), -a, a,
+               stream);
+  return w;
+}
+
 kernels::DeviceBuffer<bf16> make_embedding(const ModelSpec& m, uint64_t seed, cudaStream_t stream) {
   kernels::DeviceBuffer<bf16> e(static_cast<std::size_t>(m.vocab) * m.hidden);
   fill_block(e.data(), m.vocab, m.hidden, m.hidden, 0, m.hidden, 0, 0, weight_seed(seed, 0, WeightKind::embedding),

@@ -12,6 +12,9 @@
 //   w_gate_up [2F][hidden] (gate rows, then up rows), w_down [hidden][F]   (F = ffn / gpus)
 // Scales: uniform in +-sqrt(3/fan_in) (unit-variance activations stay unit-variance), norms in
 // [0.8, 1.2), embedding in [-1, 1).
+// LM head (LmHeadWeights): the final RMSNorm weight (replicated) and this GPU's rows of the output
+// projection [vocab][hidden], vocabulary split over the GPUs: GPU g of n holds rows
+// [b(g), b(g + 1)) with b(i) = floor(i * vocab / n) rounded down to a multiple of 8, b(n) = vocab.
 #pragma once
 
 #include "kernels/common/device_buffer.h"
@@ -29,7 +32,7 @@ namespace kvsim::runtime {
 using bf16 = __nv_bfloat16;
 
 // Seeds of the full matrices: one per (layer, matrix).
-enum class WeightKind : uint64_t { q = 1, k, v, o, gate, up, down, attn_norm, mlp_norm, embedding };
+enum class WeightKind : uint64_t { q = 1, k, v, o, gate, up, down, attn_norm, mlp_norm, embedding, final_norm, lm_head };
 uint64_t weight_seed(uint64_t seed, int layer, WeightKind kind);
 
 struct LayerWeights {
@@ -44,6 +47,16 @@ struct LayerWeights {
                            uint64_t seed, cudaStream_t stream);
   int local_heads() const { return static_cast<int>(heads.size()); }
   int64_t bytes() const;
+};
+
+struct LmHeadWeights {
+  int64_t vocab_offset = 0;  // first global vocabulary row of the shard
+  int64_t vocab_rows = 0;    // rows of the shard
+  kernels::DeviceBuffer<bf16> norm, w;  // [hidden], [vocab_rows][hidden]
+
+  // Allocates and fills on the current device, on `stream`.
+  static LmHeadWeights make(const ModelSpec& model, int gpu, int gpus, uint64_t seed, cudaStream_t stream);
+  int64_t bytes() const { return static_cast<int64_t>(norm.bytes() + w.bytes()); }
 };
 
 // The replicated embedding table [vocab][hidden] on the current device.

@@ -41,9 +41,9 @@ void PhaseTimer::mark(Phase phase) {
   phases_[i] = phase;
 }
 
-std::array<double, static_cast<std::size_t>(Phase::count)> PhaseTimer::collect() const {
+std::array<double, static_cast<std::size_t>(Phase::count)> PhaseTimer::collect(std::size_t from, std::size_t to) const {
   std::array<double, static_cast<std::size_t>(Phase::count)> s{};
-  for (std::size_t i = 1; i < used_; ++i) {
+  for (std::size_t i = from + 1; i <= to && i < used_; ++i) {
     float ms = 0.0f;
     KVSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, events_[i - 1], events_[i]));
     s[static_cast<std::size_t>(phases_[i])] += ms * 1e-3;

@@ -27,8 +27,11 @@ class PhaseTimer {
 
   void start(cudaStream_t stream);  // current device must be the stream's
   void mark(Phase phase);
-  // After the stream is synchronized: seconds per phase since start, and the total.
-  std::array<double, static_cast<std::size_t>(Phase::count)> collect() const;
+  // After the stream is synchronized: seconds per phase since start.
+  std::array<double, static_cast<std::size_t>(Phase::count)> collect() const { return collect(0, marks()); }
+  // The same for the intervals between mark number `from` and mark number `to` (start is mark 0).
+  std::array<double, static_cast<std::size_t>(Phase::count)> collect(std::size_t from, std::size_t to) const;
+  std::size_t marks() const { return used_ == 0 ? 0 : used_ - 1; }  // marks since start
 
  private:
   void swap(PhaseTimer& o) noexcept {

@@ -4,6 +4,7 @@
 // fair_copying, computed from the batch's mean kept tokens per head), one prefill step of the whole
 // batch, then decode steps. Prints the KV bytes per GPU against the prediction and per-phase times
 // per GPU per step (median over the decode steps), and says how many layers ran and the scale.
+// Before the timed steps it warms up (DecoderRuntime::warm_up) unless --no-warmup is given.
 //   build-gpu/kernels/runtime/kvsim_runtime_demo --model llama-3-70b --gpus 2 --layers 4 --batch 16
 //       --prompt 2048 --output 32 --budget 512 --placement fair_copying
 #include "kernels/runtime/decoder_runtime.h"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   std::string model_name = "llama-3-70b", placement_kind = "tensor_parallel";
   int gpus = 1, layers = 2, batch = 8, prompt = 1024, output = 16, budget = 256, chunk = 0;
   uint64_t seed = 1;
+  bool no_warmup = false;
+  app.add_flag("--no-warmup", no_warmup, "time the first steps cold (lazy module loading, GEMM plans)");
   app.add_option("--model", model_name, "model preset");
   app.add_option("--gpus", gpus, "local GPUs (devices 0..gpus-1)");
   app.add_option("--layers", layers, "layers to run (the first N); 0 = all");
@@ -50,6 +53,8 @@ int main(int argc, char** argv) {
     const Placement placement = make_placement({{"kind", placement_kind}}, preq, "<demo>", "/placement");
     DecoderRuntime rt(RuntimeConfig{.model = *model, .placement = placement, .layers_run = layers, .seed = seed});
     rt.admit(reqs);
+    const int step_len = chunk > 0 ? chunk : prompt;
+    if (!no_warmup) rt.warm_up(batch * std::min(step_len, prompt));
     std::printf("%s\n", rt.describe().c_str());
     for (int g = 0; g < gpus; ++g) {
       const int64_t want = predicted_kv_bytes(*model, placement, reqs, g, rt.layers_run());
@@ -60,11 +65,10 @@ int main(int argc, char** argv) {
     auto report = [&](const char* what, const StepResult& s) {
       for (std::size_t g = 0; g < s.gpus.size(); ++g)
         std::printf("%-8s rows %5d gpu %zu: gemm %9.1f us  attention %8.1f us  allreduce %8.1f us  other %8.1f us  "
-                    "total %9.1f us (x%.1f for all layers)\n",
+                    "total %9.1f us (layers x%.1f)  wall %9.1f us\n",
                     what, s.rows, g, s.gpus[g].phase_s[0] * 1e6, s.gpus[g].phase_s[1] * 1e6, s.gpus[g].phase_s[2] * 1e6,
-                    s.gpus[g].phase_s[3] * 1e6, s.gpus[g].total_s * 1e6, rt.layer_scale());
+                    s.gpus[g].phase_s[3] * 1e6, s.gpus[g].total_s * 1e6, rt.layer_scale(), s.wall_s * 1e6);
     };
-    const int step_len = chunk > 0 ? chunk : prompt;
     for (int start = 0; start < prompt; start += step_len) {
       RuntimeStep st;
       for (int i = 0; i < batch; ++i)

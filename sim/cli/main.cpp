@@ -1,4 +1,4 @@
-// kvsim: the command-line entry point. Verbs: run, sweep, plan, report (and, as it lands: validate).
+// kvsim: the command-line entry point. Verbs: run, sweep, plan, report, validate.
 // Bad input prints one line (file: pointer: expected ..., found ...) and exits with status 2.
 #include <iostream>
 
@@ -14,8 +14,11 @@ int main(int argc, char** argv) {
   kvsim::cli::add_sweep_command(app);
   kvsim::cli::add_plan_command(app);
   kvsim::cli::add_report_command(app);
+  kvsim::cli::add_validate_command(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {  // a verb that ran and reports a status (validate)
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;

@@ -13,6 +13,7 @@
 #include "sim/metrics/run_outputs.h"
 #include "sim/run/simulation.h"
 #include "sim/scenario/scenario.h"
+#include "sim/validate/cuda_backend.h"
 
 namespace kvsim::cli {
 namespace {
@@ -55,7 +56,9 @@ void run(const RunOptions& o) {
   std::vector<nlohmann::json> summaries;
   std::vector<std::string> names;
   for (auto& [name, scenario] : runs) {
-    const RunResult result = simulate(scenario);
+    SimulateOptions sim_opts;
+    if (scenario.executor == ExecutorKind::cuda) sim_opts.executor = cuda_executor_factory({});
+    const RunResult result = simulate(scenario, sim_opts);
     const nlohmann::json summary = make_summary(result, out_opts);
     if (!name.empty()) write_run_outputs(result, dir / name, out_opts);
     else write_run_outputs(result, dir, out_opts);

@@ -31,6 +31,14 @@ struct Deployment {
   int index(int layer, int gpu) const { return layer * gpus + gpu; }
 };
 
+// One request's part in a step, for executors that run requests rather than price totals (cuda).
+struct StepEntry {
+  std::int64_t request_id = 0;
+  int chunk_start = 0;  // prefill: prompt tokens already processed
+  int chunk_len = 0;    // prefill: prompt tokens in this step's chunk; 0: the request decodes one token
+  bool decode() const { return chunk_len == 0; }
+};
+
 struct StepPlan {
   int decode_requests = 0;    // requests generating one token this step
   int prefill_requests = 0;   // requests with a prompt chunk this step
@@ -47,6 +55,9 @@ struct StepPlan {
   // layers (FastV, A-VL's prefill filter). Empty: prefill_tokens in every layer.
   std::span<const double> prefill_tokens_per_layer;
   int vision_tiles = 0;       // image tiles the vision tower encodes this step (prompts starting prefill)
+  // The requests of this step in admission order; filled only when the scheduler was asked to
+  // (BatchScheduler::record_entries), since pricing executors need the totals alone.
+  std::span<const StepEntry> entries;
   bool want_trace = false;    // fill StepTiming::slices
   int tokens() const { return decode_requests + prefill_tokens; }
 };

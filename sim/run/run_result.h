@@ -17,6 +17,7 @@ struct GpuResult {
   std::int64_t weights_bytes = 0;
   std::int64_t kv_capacity_bytes = 0;   // memory - reserve - weights
   std::int64_t peak_kv_bytes = 0;
+  std::int64_t admitted_kv_bytes = 0;   // sum of the decode-peak KV of every request admitted (not in summary.json)
   double attention_s = 0;
   double busy_s = 0;
   double phase_s[kPhaseCount] = {0, 0, 0, 0};

@@ -36,11 +36,11 @@ std::unique_ptr<OpCosts> make_op_costs(const Scenario& s, const std::optional<Ca
       return std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes);
     case ExecutorKind::calibrated:
       return std::make_unique<CalibratedCosts>(*profile, s.gpu);
-    case ExecutorKind::cuda:
-      break;
+    case ExecutorKind::cuda:  // runs steps for real; what prices them (placement search) is the profile's model
+      if (profile) return std::make_unique<CalibratedCosts>(*profile, s.gpu);
+      return std::make_unique<RooflineCosts>(s.gpu, s.model.dtype_bytes);
   }
-  throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\", \"calibrated\")",
-                   "\"cuda\"");
+  return nullptr;
 }
 
 // Measured all-reduce curves of a profile, attached to the topology so that they take precedence
@@ -84,7 +84,7 @@ struct Replica {
 
 }  // namespace
 
-RunResult simulate(const Scenario& s) {
+RunResult simulate(const Scenario& s, const SimulateOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const std::vector<Request> requests = make_requests(s.workload, s.seed, s.file);
   if (requests.empty()) throw InputError(s.file, "/workload", "at least one request", "none");
@@ -95,8 +95,13 @@ RunResult simulate(const Scenario& s) {
   preq.head_load = mean_stored_per_head(*policy, s.model, 64, profiling_request(requests), mix_seed(s.seed, 0x706c61));
   preq.gpu_memory_bytes = s.gpu.memory_bytes - s.reserve_bytes();
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
+  if (s.executor == ExecutorKind::cuda && !options.executor)
+    throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\", \"calibrated\")",
+                     "\"cuda\" (kvsim was built without the CUDA backend)");
+  if (options.executor && s.replicas != 1)
+    throw InputError(s.file, "/hardware/replicas", "1 (an executor built outside the simulator drives one TP group)", std::to_string(s.replicas));
   std::optional<CalibrationProfile> profile;
-  if (s.executor == ExecutorKind::calibrated) profile.emplace(load_profile(s.profile_path));
+  if (!s.profile_path.empty() && s.executor != ExecutorKind::roofline) profile.emplace(load_profile(s.profile_path));
   std::optional<Topology> topology;
   if (!s.topology.is_null()) {
     topology.emplace(make_topology(s.topology, s.file, "/topology"));
@@ -132,11 +137,19 @@ RunResult simulate(const Scenario& s) {
   std::vector<Replica> replicas;
   for (auto group : groups) {
     Replica rep;
-    std::unique_ptr<OpCosts> costs = make_op_costs(s, profile);
-    if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));
-    const std::string name = s.executor == ExecutorKind::roofline ? "roofline" : "calibrated";
-    rep.executor = std::make_unique<TpStepComposer>(name, deployment, std::move(costs));
+    auto pricing_executor = [&, group]() -> std::unique_ptr<StepExecutor> {
+      std::unique_ptr<OpCosts> costs = make_op_costs(s, profile);
+      if (topology) costs = std::make_unique<TopologyCosts>(std::move(costs), topology->group_cost(group));
+      return std::make_unique<TpStepComposer>(profile ? "calibrated" : "roofline", deployment, std::move(costs));
+    };
+    if (options.executor)
+      rep.executor = options.executor(ExecutorContext{.scenario = s, .deployment = deployment, .placement = placement,
+                                                      .policy = *policy, .requests = requests,
+                                                      .pricing_executor = pricing_executor});
+    else
+      rep.executor = pricing_executor();
     rep.scheduler = std::make_unique<BatchScheduler>(s, deployment, placement, *policy, result.requests);
+    rep.scheduler->record_entries(static_cast<bool>(options.executor));
     rep.gpus = std::move(group);
     replicas.push_back(std::move(rep));
   }
@@ -230,6 +243,7 @@ RunResult simulate(const Scenario& s) {
       gr.weights_bytes = deployment.weight_bytes[static_cast<std::size_t>(g)];
       gr.kv_capacity_bytes = rep.scheduler->kv_capacity_bytes()[static_cast<std::size_t>(g)];
       gr.peak_kv_bytes = rep.scheduler->peak_kv_bytes()[static_cast<std::size_t>(g)];
+      gr.admitted_kv_bytes = rep.scheduler->admitted_kv_bytes()[static_cast<std::size_t>(g)];
       for (int l = 0; l < L; ++l) gr.attention_s += result.attention_s[static_cast<std::size_t>(l) * total_gpus + global];
     }
   }

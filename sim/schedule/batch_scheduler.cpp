@@ -21,6 +21,7 @@ BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deplo
   reserved_bytes_.assign(static_cast<std::size_t>(G_), 0);
   peak_used_bytes_.assign(static_cast<std::size_t>(G_), 0);
   step_used_bytes_.assign(static_cast<std::size_t>(G_), 0);
+  admitted_kv_bytes_.assign(static_cast<std::size_t>(G_), 0);
   decode_tokens_.assign(cells, 0.0);
   decode_growth_.assign(cells, 0.0);
   gpu_decode_tokens_.assign(static_cast<std::size_t>(G_), 0.0);
@@ -102,6 +103,8 @@ bool BatchScheduler::try_admit(double now_s, int& token_budget, bool step_empty)
   admitted.admitted_s = now_s;
   admitted.kv_bytes = 0;
   for (const std::int64_t b : fp.decode_peak_bytes) admitted.kv_bytes += b;
+  for (int g = 0; g < G_; ++g)
+    admitted_kv_bytes_[static_cast<std::size_t>(g)] += fp.decode_peak_bytes[static_cast<std::size_t>(g)];
   running_.push_back(std::move(r));
   peak_running_ = std::max(peak_running_, static_cast<int>(running_.size()));
   return true;
@@ -154,6 +157,14 @@ bool BatchScheduler::plan_step(double now_s, StepPlan& plan) {
     }
   }
   if (plan.decode_requests == 0 && !any_prefill) return false;
+  if (record_entries_) {
+    entries_.clear();
+    for (const Running& r : running_) {
+      if (r.chunk > 0) entries_.push_back({.request_id = r.request.id, .chunk_start = r.prefilled, .chunk_len = r.chunk});
+      else if (r.prefilled == r.request.prompt_tokens) entries_.push_back({.request_id = r.request.id});
+    }
+    plan.entries = entries_;
+  }
   if (decoding_ > 0) {
     // The new token is read too: the totals after this step's growth.
     if (!separate_compute_) {

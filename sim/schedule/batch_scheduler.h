@@ -53,6 +53,12 @@ class BatchScheduler {
   // Applies the planned step, which ended at `end_s`.
   void finish_step(double end_s);
 
+  // Also list each step's requests in StepPlan::entries (for an executor that runs them).
+  void record_entries(bool on) { record_entries_ = on; }
+  // [gpu]: the sum of every admitted request's decode-peak KV (what an allocator that gives each
+  // request its peak at admission has handed out in all, over the run).
+  const std::vector<std::int64_t>& admitted_kv_bytes() const { return admitted_kv_bytes_; }
+
   bool idle() const { return running_.empty() && waiting_.empty(); }
   // Requests this scheduler holds (waiting or running): what a least-loaded router compares.
   std::size_t outstanding() const { return running_.size() + waiting_.size(); }
@@ -112,6 +118,9 @@ class BatchScheduler {
   std::vector<double> step_prefill_pairs_;     // [cell]
   std::vector<double> step_prefill_layer_tokens_;  // [layer]: prompt tokens per layer (token-dropping policies)
   int decoding_ = 0;
+  bool record_entries_ = false;
+  std::vector<StepEntry> entries_;
+  std::vector<std::int64_t> admitted_kv_bytes_;  // [gpu]
   std::int64_t steps_ = 0;
   int peak_running_ = 0;
 };

@@ -4,67 +4,34 @@
 //   1 GPU, first layer only (layer_scale 2): every output row of every step (prefill and decode) vs a
 //     CPU reference of the whole layer (double, rounding to bf16 where the GPU stores bf16), built
 //     from the runtime's own weights, token ids and positions; KV bytes == predicted_kv_bytes.
+//     LM head: its rows are the prompt-ending prefill rows and the decode rows, and its logits equal
+//     final RMSNorm + the GPU's own LM-head weights applied to the GPU's own output rows.
+//   warm_up: a runtime warmed up after admit gives the same token ids, KV bytes and hidden states as
+//     one that was not; an out-of-memory at admit throws a message naming admit and the CUDA error.
 //   2 GPUs when present: the full model under tensor_parallel and under fair-copying (a head copied
-//     on both GPUs, each copy serving its share of requests) gives the 1-GPU model's outputs; KV bytes
-//     per GPU == predicted, and the copies' KV sums to the 1-GPU total.
+//     on both GPUs, each copy serving its share of requests) gives the 1-GPU model's outputs and
+//     logits (vocabulary shards side by side); KV bytes per GPU == predicted, and the copies' KV sums
+//     to the 1-GPU total; one runtime is warmed up before admit, the other after; an out-of-memory at
+//     admit on a worker thread comes back as an exception.
 //   ctest -R runtime   or   build/tests/runtime/test_runtime_gpu
 #include "tests/support/catch.h"
 
 #include "kernels/common/cuda_check.h"
 #include "kernels/reference/bf16.h"
 #include "kernels/runtime/decoder_runtime.h"
+#include "tests/runtime/tiny_case.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <string>
 
 namespace kvsim::runtime::test {
 namespace {
 
 using kernels::ref::bf16_to_float;
 using kernels::ref::float_to_bf16;
-
-ModelSpec tiny_model() {
-  return {.name = "tiny", .layers = 2, .hidden = 256, .ffn = 512, .q_heads = 4, .kv_heads = 2, .head_dim = 128,
-          .vocab = 1000};
-}
-
-// copies[layer * kv_heads + head] from a function of (layer, head).
-template <class F>
-Placement make(const ModelSpec& m, int gpus, const char* kind, F copies_of) {
-  Placement p{.kind = kind, .layers = m.layers, .kv_heads = m.kv_heads, .gpus = gpus};
-  for (int l = 0; l < m.layers; ++l)
-    for (int h = 0; h < m.kv_heads; ++h) p.copies.push_back(copies_of(l, h));
-  REQUIRE(placement_problem(p).empty());
-  return p;
-}
-
-std::vector<RuntimeRequest> requests(const ModelSpec& m) {
-  std::vector<RuntimeRequest> rs;
-  const int prompts[] = {40, 70, 9};
-  for (int i = 0; i < 3; ++i) {
-    RuntimeRequest r{.id = i, .prompt_tokens = prompts[i], .output_tokens = 4, .budgets = {}};
-    r.budgets.resize(m.layers, m.kv_heads);
-    for (int l = 0; l < m.layers; ++l)
-      for (int h = 0; h < m.kv_heads; ++h) {
-        const std::size_t c = static_cast<std::size_t>(l) * m.kv_heads + h;
-        r.budgets.kept[c] = std::min(prompts[i], 5 + 13 * (h + 1) + 7 * l + 3 * i);  // uneven per head
-        r.budgets.growth[c] = 1.0f;
-      }
-    rs.push_back(std::move(r));
-  }
-  return rs;
-}
-
-// Steps: chunked prefill of request 1, prefill mixed with decode, then decodes of all.
-std::vector<RuntimeStep> steps() {
-  return {RuntimeStep{{{.index = 0, .chunk_start = 0, .chunk_len = 40}, {.index = 1, .chunk_start = 0, .chunk_len = 30}}},
-          RuntimeStep{{{.index = 1, .chunk_start = 30, .chunk_len = 40}, {.index = 0, .decode = true},
-                       {.index = 2, .chunk_start = 0, .chunk_len = 9}}},
-          RuntimeStep{{{.index = 0, .decode = true}, {.index = 1, .decode = true}, {.index = 2, .decode = true}}},
-          RuntimeStep{{{.index = 1, .decode = true}, {.index = 2, .decode = true}}}};
-}
 
 std::vector<float> to_float(const std::vector<uint16_t>& bits) {
   std::vector<float> f(bits.size());
@@ -189,19 +156,83 @@ void print_timing(const char* what, const StepResult& s) {
                 s.gpus[g].phase_s[2] * 1e6, s.gpus[g].phase_s[3] * 1e6, s.gpus[g].total_s * 1e6);
 }
 
-// Runs the steps; returns every step's hidden output of GPU 0 (as floats).
-std::vector<std::vector<float>> run_all(DecoderRuntime& rt, const char* what, LayerRef* ref) {
-  std::vector<std::vector<float>> outs;
+// The LM head's rows of a step: each prefill chunk that ends its prompt (its last row), then each
+// decode, in the runtime's row order.
+std::vector<int32_t> expected_lm_rows(const RuntimeStep& st, const std::vector<RuntimeRequest>& reqs) {
+  std::vector<StepRequest> sorted = st.requests;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const StepRequest& a, const StepRequest& b) {
+    return a.decode != b.decode ? !a.decode : a.index < b.index;
+  });
+  std::vector<int32_t> rows;
+  int row = 0;
+  for (const StepRequest& s : sorted) {
+    row += s.decode ? 1 : s.chunk_len;
+    if (s.decode || s.chunk_start + s.chunk_len == reqs[static_cast<std::size_t>(s.index)].prompt_tokens)
+      rows.push_back(row - 1);
+  }
+  return rows;
+}
+
+// Per step: GPU 0's hidden output, and the logits of every LM-head row with the GPUs' vocabulary
+// shards side by side ([lm rows][vocab]).
+struct Outputs {
+  std::vector<std::vector<float>> hidden, logits;
+  std::vector<std::vector<int32_t>> ids;
+};
+
+// The LM head on the CPU for the runtime's own output rows, with GPU 0's LM-head weights (1 GPU).
+double lm_head_error(DecoderRuntime& rt, const std::vector<float>& hidden, const std::vector<float>& logits, int hd) {
+  const LmHeadWeights& lm = rt.lm_head(0);
+  const auto w = host(lm.w), norm = host(lm.norm);
+  const auto& rows = rt.last_lm_rows();
+  double worst = 0;
+  for (std::size_t e = 0; e < rows.size(); ++e) {
+    const std::vector<float> x(hidden.begin() + static_cast<long>(rows[e]) * hd, hidden.begin() + static_cast<long>(rows[e] + 1) * hd);
+    const auto want = matvec(w, rmsnorm(x, norm, 1e-5), static_cast<std::size_t>(lm.vocab_rows));
+    const std::vector<float> got(logits.begin() + static_cast<long>(e) * lm.vocab_rows,
+                                 logits.begin() + static_cast<long>(e + 1) * lm.vocab_rows);
+    worst = std::max(worst, rel(got, want));
+  }
+  return worst;
+}
+
+// Runs the steps; returns every step's outputs. With `ref` (1 GPU, first layer): checks every row.
+Outputs run_all(DecoderRuntime& rt, const char* what, LayerRef* ref, const std::vector<RuntimeRequest>& reqs) {
+  Outputs outs;
+  auto& hiddens = outs.hidden;
   int n = 0;
   for (const RuntimeStep& st : steps()) {
     const StepResult res = rt.run_step(st);
     print_timing(what, res);
     REQUIRE(static_cast<int>(res.gpus.size()) == rt.gpus());
-    for (const auto& g : res.gpus) CHECK(g.total_s > 0);
+    for (const auto& g : res.gpus) {
+      CHECK(g.total_s > 0);
+      for (std::size_t p = 0; p < g.phase_s.size(); ++p) CHECK(g.once_s[p] <= g.phase_s[p]);
+      CHECK(g.once_s[0] > 0);  // the LM head's GEMM (every step here has a row that emits a token)
+      CHECK(g.once_s[0] < g.phase_s[0]);
+    }
+    CHECK(rt.last_lm_rows() == expected_lm_rows(st, reqs));
+    const std::size_t lm_rows = rt.last_lm_rows().size();
+    std::vector<float> logits(lm_rows * static_cast<std::size_t>(rt.model().vocab), 0.0f);
     for (int g = 0; g < rt.gpus(); ++g) {
       const auto h = to_float(rt.hidden(g));
       for (float v : h) REQUIRE(std::isfinite(v));
-      if (g == 0) outs.push_back(h);
+      if (g == 0) hiddens.push_back(h);
+      const LmHeadWeights& lm = rt.lm_head(g);
+      const auto lg = to_float(rt.logits(g));
+      REQUIRE(lg.size() == lm_rows * static_cast<std::size_t>(lm.vocab_rows));
+      for (std::size_t e = 0; e < lm_rows; ++e)
+        for (int64_t c = 0; c < lm.vocab_rows; ++c)
+          logits[e * static_cast<std::size_t>(rt.model().vocab) + static_cast<std::size_t>(lm.vocab_offset + c)] =
+              lg[e * static_cast<std::size_t>(lm.vocab_rows) + static_cast<std::size_t>(c)];
+    }
+    for (float v : logits) REQUIRE(std::isfinite(v));
+    outs.logits.push_back(logits);
+    outs.ids.push_back(rt.last_ids());
+    if (rt.world_gpus() == 1) {
+      const double e = lm_head_error(rt, hiddens.back(), logits, rt.model().hidden);
+      std::printf("%s step %d: LM head (%zu rows) worst row rel err vs CPU %.2e\n", what, n, lm_rows, e);
+      CHECK(e <= 2e-2);
     }
     if (ref != nullptr) {
       // Order of rows: prefill chunks by request index, then decodes by request index (decoder_runtime.h).
@@ -239,8 +270,8 @@ std::vector<std::vector<float>> run_all(DecoderRuntime& rt, const char* what, La
           }
         }
         const auto want = ref->forward(ids[t], pos[t], rows);
-        const std::vector<float> got(outs.back().begin() + static_cast<long>(t) * Hd,
-                                     outs.back().begin() + static_cast<long>(t + 1) * Hd);
+        const std::vector<float> got(hiddens.back().begin() + static_cast<long>(t) * Hd,
+                                     hiddens.back().begin() + static_cast<long>(t + 1) * Hd);
         worst = std::max(worst, rel(got, want));
       }
       std::printf("%s step %d: worst row rel err vs CPU layer reference %.2e\n", what, n, worst);
@@ -253,10 +284,7 @@ std::vector<std::vector<float>> run_all(DecoderRuntime& rt, const char* what, La
 
 TEST_CASE("decoder runtime: one layer on one GPU matches the CPU reference", "[runtime][gpu]") {
   const ModelSpec m = tiny_model();
-  RuntimeConfig cfg{.model = m, .placement = make(m, 1, "tensor_parallel", [](int, int) {
-                      return std::vector<HeadCopy>{{0, 1.0}};
-                    }),
-                    .layers_run = 1, .seed = 7};
+  RuntimeConfig cfg{.model = m, .placement = one_gpu(m), .layers_run = 1, .seed = 7};
   DecoderRuntime rt(cfg);
   CHECK(rt.layer_scale() == 2.0);
   const auto reqs = requests(m);
@@ -270,7 +298,65 @@ TEST_CASE("decoder runtime: one layer on one GPU matches the CPU reference", "[r
   LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = host(w.wq), .wk = host(w.wk), .wv = host(w.wv),
                .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
                .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
-  run_all(rt, "1gpu-1layer", &ref);
+  run_all(rt, "1gpu-1layer", &ref, reqs);
+}
+
+// The message of the exception `fn` throws ("" if none).
+template <class F>
+std::string thrown(F fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A request whose staging KV (1e9 prompt tokens per head) cannot fit in any GPU's memory.
+std::vector<RuntimeRequest> too_big(const ModelSpec& m) {
+  RuntimeRequest r{.id = 0, .prompt_tokens = 1000000000, .output_tokens = 1, .budgets = {}};
+  r.budgets.resize(m.layers, m.kv_heads);
+  for (std::size_t c = 0; c < r.budgets.kept.size(); ++c) r.budgets.kept[c] = 1;
+  return {r};
+}
+
+void check_oom_message(const std::string& msg) {
+  std::printf("out-of-memory at admit: %s\n", msg.c_str());
+  CHECK(msg.find("admit") != std::string::npos);
+  CHECK(msg.find("cudaErrorMemoryAllocation") != std::string::npos);
+  CHECK(msg.find(".h:") != std::string::npos);  // file:line of the failed call
+}
+
+TEST_CASE("decoder runtime: warm_up leaves the batch, KV and outputs as they were; OOM at admit throws",
+          "[runtime][gpu]") {
+  const ModelSpec m = tiny_model();
+  const auto one = one_gpu(m);
+  const auto reqs = requests(m);
+  Outputs cold, warm;
+  int64_t kv_cold = 0;
+  {
+    DecoderRuntime rt(RuntimeConfig{.model = m, .placement = one, .seed = 7});
+    rt.admit(reqs);
+    kv_cold = rt.kv_bytes(0);
+    cold = run_all(rt, "1gpu-cold", nullptr, reqs);
+  }
+  {
+    DecoderRuntime rt(RuntimeConfig{.model = m, .placement = one, .seed = 7});
+    rt.admit(reqs);
+    rt.warm_up(100);
+    CHECK(rt.kv_bytes(0) == kv_cold);
+    warm = run_all(rt, "1gpu-warm", nullptr, reqs);
+  }
+  REQUIRE(warm.hidden.size() == cold.hidden.size());
+  for (std::size_t s = 0; s < cold.hidden.size(); ++s) {
+    CHECK(warm.ids[s] == cold.ids[s]);
+    const double e = rel(warm.hidden[s], cold.hidden[s]), el = rel(warm.logits[s], cold.logits[s]);
+    std::printf("warm_up step %zu: hidden rel diff %.2e, logits rel diff %.2e\n", s, e, el);
+    CHECK(e <= 1e-3);
+    CHECK(el <= 1e-3);
+  }
+  DecoderRuntime rt(RuntimeConfig{.model = m, .placement = one, .seed = 7});
+  check_oom_message(thrown([&] { rt.admit(too_big(m)); }));
 }
 
 TEST_CASE("decoder runtime: TP and fair-copying on 2 GPUs give the 1-GPU model's outputs", "[runtime][gpu]") {
@@ -282,23 +368,20 @@ TEST_CASE("decoder runtime: TP and fair-copying on 2 GPUs give the 1-GPU model's
   }
   const ModelSpec m = tiny_model();
   const auto reqs = requests(m);
-  auto one = make(m, 1, "tensor_parallel", [](int, int) { return std::vector<HeadCopy>{{0, 1.0}}; });
-  auto tp = make(m, 2, "tensor_parallel", [](int, int h) { return std::vector<HeadCopy>{{h, 1.0}}; });
-  // Head 0 of every layer copied on both GPUs (shares 0.5 / 0.5), head 1 on GPU 1.
-  auto fc = make(m, 2, "fair_copying", [](int, int h) {
-    return h == 0 ? std::vector<HeadCopy>{{0, 0.5}, {1, 0.5}} : std::vector<HeadCopy>{{1, 1.0}};
-  });
-  std::vector<std::vector<float>> base;
+  const auto one = one_gpu(m), tp = tensor_parallel2(m), fc = fair_copying2(m);
+  Outputs base;
   int64_t base_kv = 0;
   {
     DecoderRuntime rt(RuntimeConfig{.model = m, .placement = one, .seed = 7});
     rt.admit(reqs);
     base_kv = rt.kv_bytes(0);
-    base = run_all(rt, "1gpu", nullptr);
+    base = run_all(rt, "1gpu", nullptr, reqs);
   }
   for (const Placement* p : {&tp, &fc}) {
     DecoderRuntime rt(RuntimeConfig{.model = m, .placement = *p, .seed = 7});
+    if (p == &fc) rt.warm_up(64);  // before admit here, after admit for tp
     rt.admit(reqs);
+    if (p == &tp) rt.warm_up(64);
     std::printf("%s\n", rt.describe().c_str());
     int64_t total = 0;
     for (int g = 0; g < 2; ++g) {
@@ -306,13 +389,17 @@ TEST_CASE("decoder runtime: TP and fair-copying on 2 GPUs give the 1-GPU model's
       total += rt.kv_bytes(g);
     }
     CHECK(total == base_kv);
-    const auto outs = run_all(rt, p->kind.c_str(), nullptr);
-    for (std::size_t s = 0; s < outs.size(); ++s) {
-      const double e = rel(outs[s], base[s]);
-      std::printf("%s step %zu: rel err vs 1 GPU %.2e\n", p->kind.c_str(), s, e);
+    const auto outs = run_all(rt, p->kind.c_str(), nullptr, reqs);
+    for (std::size_t s = 0; s < outs.hidden.size(); ++s) {
+      const double e = rel(outs.hidden[s], base.hidden[s]), el = rel(outs.logits[s], base.logits[s]);
+      std::printf("%s step %zu: rel err vs 1 GPU: hidden %.2e, logits %.2e\n", p->kind.c_str(), s, e, el);
+      CHECK(outs.ids[s] == base.ids[s]);
       CHECK(e <= 2e-2);
+      CHECK(el <= 2e-2);
     }
   }
+  DecoderRuntime rt(RuntimeConfig{.model = m, .placement = tp, .seed = 7});
+  check_oom_message(thrown([&] { rt.admit(too_big(m)); }));
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (device tool, kind nvidia-h200-x2), from the repository root:
+#   OUT=... bash reports/validation/run_on_gpu.sh
+# 1. builds kvsim (with the cuda executor), kvsim-fit and the prefill-kernel benchmark (gpu preset);
+# 2. times kvsim's own prefill kernel (calibration/prefill/bench_prefill_kernel) and refits the two
+#    H200 profiles with it in place of PyTorch SDPA's prefill (the other ops from the committed raw JSON);
+# 3. kvsim validate on every scenario of scenarios/validation/ (1-GPU ones against the 1-GPU profile,
+#    2-GPU ones against the NVLink profile);
+# 4. the runtime GPU tests (threads, MPI with 2 ranks) if time is left.
+# Everything lands in $OUT: env.json, logs, and validation.tar.gz (profiles, raw JSON, reports).
+set -uo pipefail
+export NCCL_NVLS_ENABLE=0
+OUT=${OUT:-/tmp/kvsim-validation}
+DEADLINE=$(( $(date +%s) + ${KVSIM_DEADLINE_S:-570} ))
+left() { echo $(( DEADLINE - $(date +%s) )); }
+mkdir -p "$OUT"
+cd "$(dirname "$0")/../.."
+W=$OUT/work; mkdir -p "$W/raw" "$W/profiles" "$W/runs"
+
+python3 - "$W/raw/env.json" <<'PY'
+import json, subprocess, sys, datetime
+def sh(c):
+    try: return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception as e: return f"error: {e}"
+json.dump({
+  "gpu": sh("nvidia-smi --query-gpu=name --format=csv,noheader | paste -sd, -"),
+  "driver": sh("nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1"),
+  "nvcc": sh("nvcc --version | tail -2 | head -1"),
+  "nccl": sh("python3 -c 'import torch; print(\".\".join(map(str, torch.cuda.nccl.version())))'"),
+  "cmake": sh("cmake --version | head -1"),
+  "commit": sh("git rev-parse HEAD 2>/dev/null || echo unknown"),
+  "nccl_nvls_enable": "0",
+  "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+}, open(sys.argv[1], "w"), indent=2)
+PY
+cp "$W/raw/env.json" "$OUT/env.json"; cat "$OUT/env.json"
+
+echo "== build"
+t0=$(date +%s)
+cmake --preset gpu -DKVSIM_BENCHMARKS=ON > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+cmake --build build-gpu -j32 --target kvsim kvsim-fit bench_prefill_kernel >> "$OUT/build.log" 2>&1 ||
+  { grep -E "error|FAILED" "$OUT/build.log" | head -40; exit 1; }
+echo "built in $(( $(date +%s) - t0 )) s"
+B=build-gpu
+
+echo "== prefill kernel benchmark"
+timeout 150 $B/calibration/prefill/bench_prefill_kernel --benchmark_out="$W/raw/prefill.json" \
+  --benchmark_out_format=json > "$OUT/prefill_bench.log" 2>&1
+echo "prefill bench rc=$?"; tail -5 "$OUT/prefill_bench.log"
+
+echo "== refit the H200 profiles with kvsim's prefill kernel"
+R=calibration/profiles/h200/raw
+FIT=$B/calibration/fitter/kvsim-fit
+$FIT --env $R/run2-h200/env.json --env $R/run1-h200x2/env.json --env $R/run4-h200-compress-avl/env.json --env "$W/raw/env.json" \
+  --gpus 1 --skip-op allreduce --out "$W/profiles/h200-1gpu.json" --report "$W/profiles/h200-1gpu.md" \
+  $R/run1-h200x2/gemm.json $R/run2-h200/ops.json $R/run2-h200/attention.json "$W/raw/prefill.json" \
+  $R/run4-h200-compress-avl/attention.json > "$OUT/fit.log" 2>&1
+echo "fit 1gpu rc=$?"
+$FIT --env $R/run1-h200x2/env.json --env $R/run2-h200/env.json --env $R/run4-h200-compress-avl/env.json --env "$W/raw/env.json" \
+  --gpus 2 --out "$W/profiles/h200-nvlink-2gpu.json" --report "$W/profiles/h200-nvlink-2gpu.md" \
+  $R/run1-h200x2/gemm.json $R/run2-h200/ops.json $R/run2-h200/attention.json "$W/raw/prefill.json" \
+  $R/run1-h200x2/allreduce.json $R/run4-h200-compress-avl/attention.json >> "$OUT/fit.log" 2>&1
+echo "fit 2gpu rc=$?"; grep -i prefill "$OUT/fit.log" | head -4
+
+echo "== kvsim validate"
+for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gpu mistral-small-24b-2gpu}; do
+  case $s in *1gpu) P="$W/profiles/h200-1gpu.json";; *) P="$W/profiles/h200-nvlink-2gpu.json";; esac
+  [[ -f $P ]] || P=calibration/profiles/h200/$(basename "$P")
+  if (( $(left) < 60 )); then echo "skip $s: time"; continue; fi
+  echo "-- $s ($(left) s left)"
+  timeout $(( $(left) - 30 )) $B/sim/cli/kvsim validate scenarios/validation/$s.json --profile "$P" \
+    --out "$W/runs/$s" > "$W/runs/$s.log" 2>&1
+  echo "$s rc=$?"; grep -E "^\|" "$W/runs/$s.log" | head -12; grep -iE "error|stopped" "$W/runs/$s.log" | head -5
+done
+
+if (( $(left) > 150 )); then
+  echo "== runtime GPU tests ($(left) s left)"
+  cmake --build build-gpu -j32 --target test_runtime_gpu test_runtime_mpi >> "$OUT/build.log" 2>&1
+  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime' --output-on-failure --timeout 120 > "$OUT/ctest.log" 2>&1
+  echo "ctest rc=$?"; grep -E "tests passed|Passed|Failed|Skipped|rel err" "$OUT/ctest.log" | head -20
+fi
+tar -C "$W" -czf "$OUT/validation.tar.gz" . && ls -la "$OUT"

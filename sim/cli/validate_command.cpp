@@ -1,0 +1,94 @@
+// kvsim validate SCENARIO --profile FILE [--out DIR] [--measure cuda|roofline] [--layers N] [--no-warm-up]
+// Runs the scenario (each of its variants) on the local GPUs with the cuda executor and in simulation
+// with the calibrated executor of FILE, and writes the comparison (sim/validate/validation_output.h).
+// --measure roofline puts the roofline model in the GPUs' place: the same pipeline without a GPU
+// (a model-against-model comparison, labelled so in every output).
+// Exit status: 0 when every run completed (whether or not it met the targets), 1 when a measured run
+// stopped early (its results up to that step are written), 2 for bad input.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+#include "sim/executor/roofline_costs.h"
+#include "sim/executor/tp_step_composer.h"
+#include "sim/scenario/scenario.h"
+#include "sim/validate/cuda_backend.h"
+#include "sim/validate/validation_output.h"
+
+namespace kvsim::cli {
+namespace {
+
+struct ValidateCliOptions {
+  std::string scenario;
+  std::string profile;
+  std::string out = "kvsim-validation";
+  std::string measure = "cuda";
+  int layers = 0;
+  bool no_warm_up = false;
+};
+
+ExecutorFactory roofline_stand_in() {
+  return [](const ExecutorContext& ctx) -> std::unique_ptr<StepExecutor> {
+    return std::make_unique<TpStepComposer>(
+        "roofline", ctx.deployment, std::make_unique<RooflineCosts>(ctx.scenario.gpu, ctx.scenario.model.dtype_bytes));
+  };
+}
+
+int validate(const ValidateCliOptions& o) {
+  const Scenario base = load_scenario(o.scenario);
+  ValidateOptions vopts{.profile = o.profile, .measure = {}, .measured_by = o.measure};
+  if (o.measure == "cuda") {
+    if (const std::string why = cuda_backend_missing(); !why.empty()) {
+      std::cerr << "kvsim validate: " << why << "\n";
+      return 1;
+    }
+    vopts.measure = cuda_executor_factory({.layers = o.layers, .warm_up = !o.no_warm_up});
+  } else {
+    vopts.measured_by = "roofline model (a stand-in for GPUs: nothing was measured)";
+    vopts.measure = roofline_stand_in();
+  }
+  std::vector<std::pair<std::string, Scenario>> runs;
+  if (base.variants.empty()) runs.emplace_back(base.name, base);
+  for (const Variant& v : base.variants) runs.emplace_back(v.name, apply_variant(base, v));
+
+  std::vector<ValidationRun> results;
+  int status = 0;
+  for (const auto& [name, scenario] : runs) {
+    results.push_back(validate_scenario(scenario, name, vopts));
+    std::cerr << "kvsim validate: " << name << " done (" << results.back().pairs.size() << " steps measured)\n";
+    if (!results.back().error.empty()) {
+      std::cerr << "kvsim validate: " << name << " stopped at " << results.back().error << "\n";
+      status = 1;
+    }
+  }
+  write_validation(o.out, base.name, results);
+  std::cout << validation_markdown(base.name, results, compare_variants(results));
+  std::cout << "\nwrote " << o.out << "/validation.json, validation.md, steps.csv and step_times.svg per run\n";
+  return status;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app) {
+  auto opts = std::make_shared<ValidateCliOptions>();
+  CLI::App* cmd = app.add_subcommand("validate", "Run a scenario on the local GPUs and compare with its calibrated simulation");
+  cmd->add_option("scenario", opts->scenario, "Scenario JSON file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--profile", opts->profile, "Calibration profile of the predicting executor")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", opts->out, "Output folder")->capture_default_str();
+  cmd->add_option("--measure", opts->measure, "What measures: cuda (the GPUs) or roofline (a model stand-in, no GPU)")
+      ->check(CLI::IsMember({"cuda", "roofline"}))
+      ->capture_default_str();
+  cmd->add_option("--layers", opts->layers, "Run only the first N decoder layers and scale (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-warm-up", opts->no_warm_up, "Time from the first step (kernel loading included)");
+  cmd->callback([opts] {
+    const int status = validate(*opts);
+    if (status != 0) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace kvsim::cli

@@ -1,0 +1,67 @@
+// `kvsim validate` through the binary: the roofline stand-in end to end, and bad input (exit 2).
+#include "tests/support/catch.h"
+
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+#include "tests/support/temp_dir.h"
+#include "tests/validate/validate_scenario.h"
+
+using kvsim::testing::TempDir;
+
+namespace {
+
+struct Outcome {
+  int status;
+  std::string output;
+};
+
+Outcome run_kvsim(const std::string& args) {
+  const std::string cmd = std::string(KVSIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
+  const int raw = ::pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("kvsim validate --measure roofline writes the comparison and says nothing was measured") {
+  TempDir dir;
+  const std::string scenario = dir.write("s.json", kvsim::testing::validate_scenario_json().dump());
+  const auto out = dir.path() / "val";
+  const Outcome o = run_kvsim("validate " + scenario + " --profile " + kvsim::testing::h200_profile() +
+                              " --measure roofline --out " + out.string());
+  INFO(o.output);
+  REQUIRE(o.status == 0);
+  CHECK(o.output.find("| validate-small |") != std::string::npos);
+  const auto doc = nlohmann::json::parse(kvsim::testing::read_file(out / "validation.json"));
+  CHECK(doc["measured_by"].get<std::string>().find("nothing was measured") != std::string::npos);
+  CHECK(std::filesystem::exists(out / "steps.csv"));
+  CHECK(std::filesystem::exists(out / "step_times.svg"));
+}
+
+TEST_CASE("kvsim validate on bad input exits 2 with one line and writes nothing") {
+  TempDir dir;
+  auto doc = kvsim::testing::validate_scenario_json();
+  doc["kv_policy"]["budget"] = -3;
+  const std::string scenario = dir.write("bad.json", doc.dump());
+  const auto out = dir.path() / "val";
+  const Outcome o = run_kvsim("validate " + scenario + " --profile " + kvsim::testing::h200_profile() +
+                              " --measure roofline --out " + out.string());
+  CHECK(o.status == 2);
+  CHECK(std::count(o.output.begin(), o.output.end(), '\n') == 1);
+  CHECK(o.output.rfind("kvsim: " + scenario + ": /kv_policy/budget", 0) == 0);
+  CHECK_FALSE(std::filesystem::exists(out));
+
+  const std::string good = dir.write("good.json", kvsim::testing::validate_scenario_json().dump());
+  const std::string not_a_profile = dir.write("p.json", "{\"not\": \"a profile\"}");
+  const Outcome p = run_kvsim("validate " + good + " --profile " + not_a_profile + " --measure roofline --out " + out.string());
+  CHECK(p.status == 2);
+  CHECK(p.output.rfind("kvsim: " + not_a_profile, 0) == 0);
+  CHECK_FALSE(std::filesystem::exists(out));
+}
