@@ -9,6 +9,9 @@
 # OUT_DIR/<PROFILE_NAME>-<N>gpu.json with kvsim-fit. PROFILE_NAME defaults to the GPU's name in
 # lower case ("nvidia-h200"). Copy the profiles to calibration/profiles/<gpu>/ and the JSON to
 # calibration/profiles/<gpu>/raw/ to commit them. Run from anywhere inside the repository.
+# The prefill stage times kvsim's own prefill kernel (calibration/prefill/bench_prefill_kernel) into
+# prefill.json, which is fitted, and PyTorch SDPA (calibration/prefill/bench_prefill.py, where PyTorch
+# is installed) into prefill_sdpa.json, a reference that the fit leaves out.
 # KVSIM_CALIB_STAGES (default "build gemm ops attention prefill allreduce fit") picks stages.
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0), as the shared GPU hosts require.
 set -uo pipefail
@@ -54,7 +57,7 @@ if has build; then
   t0=$(date +%s)
   cmake --preset gpu -DKVSIM_BENCHMARKS=ON >> "$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
   # One target at a time, so that a half-finished change elsewhere stops only what depends on it.
-  for t in bench_gemm bench_ops bench_attention $([[ $GPUS -ge 2 ]] && echo bench_allreduce) kvsim-fit; do
+  for t in bench_gemm bench_ops bench_attention bench_prefill_kernel $([[ $GPUS -ge 2 ]] && echo bench_allreduce) kvsim-fit; do
     cmake --build $B -j"$(nproc)" --target $t >> "$LOG" 2>&1 || say "$t did not build"
   done
   say "built in $(( $(date +%s) - t0 )) s"
@@ -73,9 +76,16 @@ has gemm && bench gemm $B/calibration/gemm/bench_gemm
 has ops && bench ops $B/calibration/ops/bench_ops
 has attention && bench attention $B/calibration/attention/bench_attention
 if has prefill; then
-  say "prefill"
-  PYTHONUNBUFFERED=1 timeout 200 python3 calibration/prefill/bench_prefill.py --out "$OUT/prefill.json" >> "$LOG" 2>&1 ||
-    echo "prefill exited with $?" | tee -a "$LOG"
+  # The profile's prefill op: kvsim's own kernel (kernels/attention/prefill.h), what the runtime runs.
+  bench prefill $B/calibration/prefill/bench_prefill_kernel
+  # PyTorch SDPA on the same grid, for comparison only: prefill_sdpa.json is not passed to the fit.
+  if python3 -c 'import torch' 2>/dev/null; then
+    say "prefill_sdpa (reference, not fitted)"
+    PYTHONUNBUFFERED=1 timeout 200 python3 calibration/prefill/bench_prefill.py --out "$OUT/prefill_sdpa.json" >> "$LOG" 2>&1 ||
+      echo "prefill_sdpa exited with $?" | tee -a "$LOG"
+  else
+    say "prefill_sdpa skipped: no PyTorch"
+  fi
 fi
 if has allreduce && [[ $GPUS -ge 2 ]]; then
   bench allreduce $B/calibration/nccl/bench_allreduce
@@ -84,6 +94,7 @@ fi
 if has fit; then
   FIT=${KVSIM_FIT:-$B/calibration/fitter/kvsim-fit}
   NAME=${2:-$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z ' 'a-z-')}
+  # Exactly these names: prefill_sdpa.json (the SDPA reference) stays out of the fit.
   SINGLE=$(ls "$OUT"/{gemm,ops,attention,prefill}.json 2>/dev/null)
   say "fit $NAME"
   $FIT --env "$OUT/env.json" --gpus 1 --skip-op allreduce --out "$OUT/$NAME-1gpu.json" $SINGLE | tee -a "$LOG"

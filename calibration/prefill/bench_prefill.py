@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Prefill (causal) attention timings for OpCosts::prefill_attention_s, written as Google Benchmark
-JSON so the fitter reads them like every other benchmark.
+"""PyTorch SDPA causal prefill attention timings, a REFERENCE for the profile's prefill op: written as
+Google Benchmark JSON with the fields and grid of bench_prefill_kernel.cpp, which times kvsim's own
+kernel (kernels/attention/prefill.h, what the runtime runs) and whose prefill.json is what the profile
+fits. run_calibration.sh writes this script's output to prefill_sdpa.json, which the fit leaves out
+(SDPA runs 10x+ faster than kvsim's CUDA-core kernel today, so fitting it would make the simulator
+mispredict the runtime's prefill).
 
-kernels/ has no prefill attention kernel yet, so this measures PyTorch's scaled_dot_product_attention
-(FlashAttention / cuDNN backends, whichever PyTorch picks on the device) as the stand-in a serving
-stack would run; replace it when kernels/ gains one. Grid: 8 kv heads, group {1, 4, 8}, head_dim 128,
+It measures PyTorch's scaled_dot_product_attention (FlashAttention / cuDNN backends, whichever
+PyTorch picks on the device), the kernel a serving stack would run. Grid: 8 kv heads, group {1, 4, 8}, head_dim 128,
 one prompt of L in {128, 181, 256, ..., 32768} tokens (steps of sqrt 2); pairs = kv_heads * L (L + 1) / 2. Random bf16 inputs
 rotated over enough copies to exceed the L2; CUDA events; median of 7 samples after warm-up.
 
-    python3 calibration/prefill/bench_prefill.py --out prefill.json
+    python3 calibration/prefill/bench_prefill.py --out prefill_sdpa.json
 """
 import argparse
 import datetime
