@@ -28,7 +28,7 @@ json.dump({
   "nvcc": sh("nvcc --version | tail -2 | head -1"),
   "nccl": sh("python3 -c 'import torch; print(\".\".join(map(str, torch.cuda.nccl.version())))'"),
   "cmake": sh("cmake --version | head -1"),
-  "commit": sh("git rev-parse HEAD 2>/dev/null || echo unknown"),
+  "commit": sh("echo ${KVSIM_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"),
   "nccl_nvls_enable": "0",
   "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
 }, open(sys.argv[1], "w"), indent=2)
