@@ -49,15 +49,6 @@ RandomArena& arena() {  // 20 GiB of random bf16: K and V pools of up to 40M row
   return a;
 }
 
-cudaStream_t stream() {
-  static cudaStream_t s = [] {
-    cudaStream_t x;
-    KVSIM_CUDA_CHECK(cudaStreamCreate(&x));
-    return x;
-  }();
-  return s;
-}
-
 // One layer's cache over `lengths` (one per segment), rotated over several pool copies.
 struct CacheSets {
   kernels::SegmentTable table;

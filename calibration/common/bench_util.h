@@ -64,6 +64,16 @@ double time_launches(Launch&& launch, cudaStream_t stream, const TimingConfig& c
 }
 
 // Reports one measured time through Google Benchmark (manual time) and the "seconds" counter.
+// The benchmarks' one stream, created on first use (on the current device).
+inline cudaStream_t stream() {
+  static cudaStream_t s = [] {
+    cudaStream_t x;
+    KVSIM_CUDA_CHECK(cudaStreamCreate(&x));
+    return x;
+  }();
+  return s;
+}
+
 inline void report(benchmark::State& state, double seconds) {
   for (auto _ : state) state.SetIterationTime(seconds);
   state.counters["seconds"] = seconds;

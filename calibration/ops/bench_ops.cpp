@@ -32,15 +32,6 @@ RandomArena& arena() {
   return a;
 }
 
-cudaStream_t stream() {
-  static cudaStream_t s = [] {
-    cudaStream_t x;
-    KVSIM_CUDA_CHECK(cudaStreamCreate(&x));
-    return x;
-  }();
-  return s;
-}
-
 // Device copy of host bf16 bits.
 struct Dev {
   bf16* p = nullptr;

@@ -55,15 +55,6 @@ RandomArena& arena() {  // 1.5 GiB of random bf16: the largest set (L=32768, gro
   return a;
 }
 
-cudaStream_t stream() {
-  static cudaStream_t s = [] {
-    cudaStream_t x;
-    KVSIM_CUDA_CHECK(cudaStreamCreate(&x));
-    return x;
-  }();
-  return s;
-}
-
 // Causal query-key pairs of `chunk` new queries after `prefix` cached tokens, over all kv heads.
 double pairs_of(int prefix, int chunk) {
   return kKvHeads * (static_cast<double>(chunk) * prefix + static_cast<double>(chunk) * (chunk + 1) / 2);

@@ -1,34 +1,16 @@
 // The kvsim binary: bad input gives one line on stderr and exit status 2, and writes nothing.
 #include "tests/support/catch.h"
 
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "tests/scenario/small_scenario.h"
+#include "tests/support/run_kvsim.h"
 #include "tests/support/temp_dir.h"
 
 using kvsim::testing::TempDir;
 
-namespace {
-
-struct Outcome {
-  int status;
-  std::string output;
-};
-
-Outcome run_kvsim(const std::string& args) {
-  const std::string cmd = std::string(KVSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
-  const int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
-
-}  // namespace
+using kvsim::testing::Outcome;
+using kvsim::testing::run_kvsim;
 
 TEST_CASE("kvsim run on a bad scenario exits 2 with one line and writes nothing") {
   TempDir dir;

@@ -1,34 +1,16 @@
 // `kvsim validate` through the binary: the roofline stand-in end to end, and bad input (exit 2).
 #include "tests/support/catch.h"
 
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
+#include "tests/support/run_kvsim.h"
 #include "tests/support/temp_dir.h"
 #include "tests/validate/validate_scenario.h"
 
 using kvsim::testing::TempDir;
 
-namespace {
-
-struct Outcome {
-  int status;
-  std::string output;
-};
-
-Outcome run_kvsim(const std::string& args) {
-  const std::string cmd = std::string(KVSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
-  const int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
-
-}  // namespace
+using kvsim::testing::Outcome;
+using kvsim::testing::run_kvsim;
 
 TEST_CASE("kvsim validate --measure roofline writes the comparison and says nothing was measured") {
   TempDir dir;
