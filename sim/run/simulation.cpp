@@ -97,9 +97,10 @@ RunResult simulate(const Scenario& s, const SimulateOptions& options) {
   preq.expected_concurrent_requests = s.scheduler.max_batch_size;
   if (s.executor == ExecutorKind::cuda && !options.executor)
     throw InputError(s.file, "/executor/kind", "an executor this build provides (\"roofline\", \"calibrated\")",
-                     "\"cuda\" (kvsim was built without the CUDA backend)");
+                     "\"cuda\" with no cuda executor given (SimulateOptions::executor)");
   if (options.executor && s.replicas != 1)
-    throw InputError(s.file, "/hardware/replicas", "1 (an executor built outside the simulator drives one TP group)", std::to_string(s.replicas));
+    throw InputError(s.file, "/hardware/replicas", "1 (an executor built outside the simulator drives one TP group)",
+                     std::to_string(s.replicas));
   std::optional<CalibrationProfile> profile;
   if (!s.profile_path.empty() && s.executor != ExecutorKind::roofline) profile.emplace(load_profile(s.profile_path));
   std::optional<Topology> topology;
