@@ -47,8 +47,14 @@ DecodeArgs make_decode_args(const __nv_bfloat16* q, const KvCacheView& c, const 
   const float s = scale != 0.0f ? scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   float* partial_o = static_cast<float*>(workspace);
   float* partial_lse = partial_o + static_cast<std::size_t>(layer.num_items) * group * c.head_dim;
-  return DecodeArgs{q,         c.k,         c.v,        c.offset,        layer.items, layer.segments, out, lse,
-                    partial_o, partial_lse, c.num_kv_heads, group, s * kLog2e};
+  DecodeArgs a{q,         c.k,         c.v,        c.offset,        layer.items, layer.segments, out, lse,
+               partial_o, partial_lse, c.num_kv_heads, group, s * kLog2e};
+  a.q_row = nullptr;
+  a.q_stride = int64_t{c.num_kv_heads} * group * c.head_dim;
+  a.out_stride = a.q_stride;
+  a.row_kv_heads = c.num_kv_heads;
+  a.zero_empty = true;
+  return a;
 }
 
 std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_dim) {
@@ -59,7 +65,26 @@ std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_d
 }  // namespace detail
 
 Support supported(const DecodeParams& p) {
-  return detail::check_decode_common(p.q, p.cache, p.plan, p.layer, p.group_size, p.out, "decode");
+  if (Support s = detail::check_decode_common(p.q, p.cache, p.plan, p.layer, p.group_size, p.out, "decode"); !s) return s;
+  const int kv = p.cache.num_kv_heads;
+  if (p.row_kv_heads < 0 || p.row_kv_heads > kv)
+    return Support::no("decode: row_kv_heads must be 0..num_kv_heads (" + std::to_string(kv) + ")");
+  const int row_heads = p.row_kv_heads == 0 ? kv : p.row_kv_heads;
+  const int64_t packed = int64_t{row_heads} * p.group_size * p.cache.head_dim;
+  if (p.q_row_stride < 0 || (p.q_row_stride != 0 && p.q_row_stride < packed) || p.q_row_stride % 2 != 0)
+    return Support::no("decode: q_row_stride must be 0 or an even value >= row_kv_heads * group_size * head_dim (" +
+                       std::to_string(packed) + ")");
+  if (p.out_row_stride < 0 || (p.out_row_stride != 0 && p.out_row_stride < packed))
+    return Support::no("decode: out_row_stride must be 0 or >= row_kv_heads * group_size * head_dim (" +
+                       std::to_string(packed) + ")");
+  if (row_heads < kv) {  // head slots the rows do not hold must have no work (host lengths, cheap)
+    const LayerSchedule& s = p.plan->host_schedule(p.layer);
+    for (std::size_t seg = 0; seg < s.segments.size(); ++seg)
+      if (static_cast<int>(seg % static_cast<std::size_t>(kv)) >= row_heads && s.segments[seg].count != 0)
+        return Support::no("decode: segment " + std::to_string(seg) + " has tokens but its kv head is past row_kv_heads (" +
+                           std::to_string(row_heads) + ")");
+  }
+  return Support::yes();
 }
 
 std::size_t workspace_bytes(const DecodeParams& p) {
@@ -68,12 +93,20 @@ std::size_t workspace_bytes(const DecodeParams& p) {
 
 void run(const DecodeParams& p, void* workspace, cudaStream_t stream) {
   const DecodePlan::Layer layer = p.plan->layer(p.layer);
-  const detail::DecodeArgs a =
-      detail::make_decode_args(p.q, p.cache, layer, p.group_size, p.scale, p.out, p.lse, workspace);
+  detail::DecodeArgs a = detail::make_decode_args(p.q, p.cache, layer, p.group_size, p.scale, p.out, p.lse, workspace);
+  a.q_row = p.q_row;
+  a.row_kv_heads = p.row_kv_heads != 0 ? p.row_kv_heads : p.cache.num_kv_heads;
+  const int64_t packed = int64_t{a.row_kv_heads} * p.group_size * p.cache.head_dim;
+  a.q_stride = p.q_row_stride != 0 ? p.q_row_stride : packed;
+  a.out_stride = p.out_row_stride != 0 ? p.out_row_stride : packed;
+  a.zero_empty = p.zero_empty;
+  // Without zeros for empty segments, the merge kernel is only needed for split segments.
+  const bool merge = p.zero_empty ? layer.needs_merge : layer.has_split;
+  if (!p.zero_empty && layer.num_items == 0) return;  // nothing to compute, nothing to write
   if (p.cache.head_dim == 64)
-    detail::launch_decode<64>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, layer.needs_merge, stream);
+    detail::launch_decode<64>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, merge, stream);
   else
-    detail::launch_decode<128>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, layer.needs_merge, stream);
+    detail::launch_decode<128>(a, detail::DenseRows{}, layer.num_items, layer.num_segments, merge, stream);
 }
 
 }  // namespace kvsim::kernels

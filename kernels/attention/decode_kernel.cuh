@@ -58,7 +58,20 @@ struct DecodeArgs {
   int num_kv_heads;
   int group;
   float scale_log2;    // softmax scale * log2(e)
+  // Row mapping of q and out (DecodeParams::q_row ...); make_decode_args sets today's packing.
+  const int32_t* q_row = nullptr;  // null: request b is row b; < 0: request skipped
+  int64_t q_stride = 0;            // elements between rows of q
+  int64_t out_stride = 0;          // elements between rows of out
+  int row_kv_heads = 0;            // kv heads a row holds; segments of kv heads past it are skipped
+  bool zero_empty = true;          // the merge kernel writes zeros (and -inf lse) for empty segments
 };
+
+// The row of q / out holding `request`'s query, or -1 when this (request, kv head) is not to be
+// touched (request skipped, or a kv head slot the rows do not hold). One load per CTA.
+__device__ __forceinline__ int decode_row(const DecodeArgs& a, int request, int kv_head) {
+  const int row = a.q_row != nullptr ? __ldg(a.q_row + request) : request;
+  return kv_head < a.row_kv_heads ? row : -1;
+}
 
 // Logical token j of a request's segment -> row within the segment, returned as base + index where
 // only `index` may come from memory: the caller keeps both in registers and adds them one tile
@@ -118,16 +131,21 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
   const int n = item.end - item.begin;
   const int num_tiles = (n + kDecodeTileTokens - 1) / kDecodeTileTokens;
   const int64_t seg_base = a.seg_offset[item.segment];
+  const int io_row = decode_row(a, request, kv_head);  // loaded alongside seg_base
+  if (io_row < 0) return;  // CTA-uniform, before any copy or barrier
   const auto rows = map.bind(request);
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
+  // lse index of the group's first head (by request); q and out offsets of its first head (by row).
   const int64_t q_head0 = static_cast<int64_t>(request) * a.num_kv_heads * a.group + int64_t{kv_head} * a.group;
+  const int64_t head_off = int64_t{kv_head} * a.group * D;
 
   // Q^T as the MMA's B operand: thread holds head lane/4, dims 2(lane%4)..+1 and +8 of each k-step.
   uint32_t qf[kKSteps][2];
   {
     const int g = lane / 4;
-    const uint32_t* qrow = reinterpret_cast<const uint32_t*>(a.q + (q_head0 + g) * D);
+    const int gq = g < a.group ? g : 0;  // heads past the group are not loaded; stay inside the row
+    const uint32_t* qrow = reinterpret_cast<const uint32_t*>(a.q + io_row * a.q_stride + head_off + gq * D);
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks) {
       qf[ks][0] = g < a.group ? __ldg(qrow + (16 * ks + 2 * (lane % 4)) / 2) : 0u;
@@ -306,7 +324,8 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
   // Four consecutive dims per thread: 16-byte shared loads, 16-byte (fp32 partial) or 8-byte (bf16
   // output) global stores where the pointers allow it.
   constexpr int kQuads = D / 4;
-  const bool out_vec = (reinterpret_cast<uintptr_t>(a.out) & 7) == 0;
+  __nv_bfloat16* const out_base = a.out + io_row * a.out_stride + head_off;
+  const bool out_vec = (reinterpret_cast<uintptr_t>(out_base) & 7) == 0;
   const bool part_vec = (reinterpret_cast<uintptr_t>(a.partial_o) & 15) == 0;
   for (int idx = threadIdx.x; idx < a.group * kQuads; idx += kDecodeThreads) {
     const int h = idx / kQuads;
@@ -322,7 +341,7 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
       acc.w += wt * x.w;
     }
     if (item.direct) {
-      __nv_bfloat16* dst = a.out + (q_head0 + h) * D + d;
+      __nv_bfloat16* dst = out_base + h * D + d;
       if (out_vec) {
         uint2 packed;
         packed.x = ptx::pack_bf16x2(acc.x, acc.y);
@@ -349,7 +368,7 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_split_kernel(DecodeArgs
 }
 
 // One CTA per segment: merges its chunks' partials (segments of one chunk were written directly),
-// and writes zeros for empty segments.
+// and writes zeros for empty segments (zero_empty). Skipped requests / kv head slots are untouched.
 constexpr int kMergeThreads = 32 * kMaxGroup;
 
 template <int D>
@@ -357,13 +376,16 @@ __global__ void __launch_bounds__(kMergeThreads) decode_merge_kernel(DecodeArgs 
   const int seg = blockIdx.x;
   pdl_wait();  // the split kernel's partials (and nothing else this kernel reads) come from there
   const SegmentChunks sc = a.segments[seg];
-  if (sc.count == 1) return;
+  if (sc.count == 1 || (sc.count == 0 && !a.zero_empty)) return;
   const int request = seg / a.num_kv_heads;
   const int kv_head = seg % a.num_kv_heads;
+  const int row = decode_row(a, request, kv_head);
+  if (row < 0) return;
   const int64_t q_head0 = static_cast<int64_t>(request) * a.num_kv_heads * a.group + int64_t{kv_head} * a.group;
+  __nv_bfloat16* const out_base = a.out + row * a.out_stride + int64_t{kv_head} * a.group * D;
   if (sc.count == 0) {
     for (int idx = threadIdx.x; idx < a.group * D; idx += blockDim.x) {
-      a.out[q_head0 * D + idx] = __float2bfloat16(0.0f);
+      out_base[idx] = __float2bfloat16(0.0f);
       if (a.lse != nullptr && idx % D == 0) a.lse[q_head0 + idx / D] = -INFINITY;
     }
     return;
@@ -395,7 +417,7 @@ __global__ void __launch_bounds__(kMergeThreads) decode_merge_kernel(DecodeArgs 
       const int64_t slot = static_cast<int64_t>(sc.first + c) * a.group + h;
       acc += exp2f(a.partial_lse[slot] - s_max[h]) * a.partial_o[slot * D + d];
     }
-    a.out[(q_head0 + h) * D + d] = __float2bfloat16(acc * s_inv_sum[h]);
+    out_base[h * D + d] = __float2bfloat16(acc * s_inv_sum[h]);
   }
 }
 

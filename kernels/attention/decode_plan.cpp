@@ -33,7 +33,7 @@ DecodePlan::Layer DecodePlan::layer(int l) const {
   if (l < 0 || l >= num_layers()) throw std::out_of_range("DecodePlan::layer: no such layer");
   const std::size_t li = static_cast<std::size_t>(l);
   return {items_.data() + layer_first_item_[li], segments_.data() + li * static_cast<std::size_t>(num_segments_),
-          static_cast<int>(host_[li].items.size()), num_segments_, host_[li].needs_merge};
+          static_cast<int>(host_[li].items.size()), num_segments_, host_[li].needs_merge, host_[li].has_split};
 }
 
 }  // namespace kvsim::kernels

@@ -30,6 +30,8 @@ class DecodePlan {
     int num_items = 0;
     int num_segments = 0;
     bool needs_merge = true;                   // false: every segment is one direct item
+    bool has_split = true;                     // some segment has several chunks (merge needed
+                                               // even when empty segments are not zeroed)
   };
 
   DecodePlan() = default;

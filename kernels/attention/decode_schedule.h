@@ -52,6 +52,7 @@ struct LayerSchedule {
   int32_t chunk_tokens = 0;
   int64_t total_tokens = 0;
   bool needs_merge = false;  // some segment is empty or has several chunks (the merge kernel runs)
+  bool has_split = false;    // some segment has several chunks (needs_merge without the empty ones)
 };
 
 inline LayerSchedule schedule_layer(std::span<const int32_t> lengths, const DecodeScheduleConfig& cfg) {
@@ -100,7 +101,7 @@ inline LayerSchedule schedule_layer(std::span<const int32_t> lengths, const Deco
     }
     // Equal pieces (rounded to the granule) rather than full chunks plus a short tail.
     const auto [pieces, piece] = piece_of(n, s.chunk_tokens);
-    if (pieces > 1) s.needs_merge = true;
+    if (pieces > 1) s.needs_merge = s.has_split = true;
     for (int64_t b = 0; b < n; b += piece) {
       s.items.push_back({static_cast<int32_t>(seg), static_cast<int32_t>(b),
                          static_cast<int32_t>(std::min(n, b + piece)), pieces == 1 ? 1 : 0});

@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kWarps * 32) prefill_kernel(PrefillParams p, f
   const int seg_len = p.cache.length[seg];
   const int n = active ? static_cast<int>(min(static_cast<int64_t>(seg_len), pos + 1)) : 0;
 
-  const __nv_bfloat16* qrow = p.q + (row * QH + qh) * D;
+  const __nv_bfloat16* qrow = p.q + row * (p.q_stride > 0 ? p.q_stride : int64_t{QH} * D) + int64_t{qh} * D;
   for (int d = lane; d < D; d += 32) q_sh[warp][d] = __bfloat162float(qrow[d]) * scale_log2;
   __syncwarp();
 

@@ -34,6 +34,7 @@ struct PrefillParams {
   float scale = 0.0f;                 // 0 means 1/sqrt(head_dim)
   __nv_bfloat16* out = nullptr;       // [total_q][num_q_heads][head_dim]
   float* lse = nullptr;               // optional [total_q][num_q_heads], natural log
+  int64_t q_stride = 0;               // elements between query rows (0: num_q_heads * head_dim), e.g. fused QKV
 };
 
 Support supported(const PrefillParams& p);

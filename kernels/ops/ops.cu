@@ -39,11 +39,29 @@ __global__ void rmsnorm_kernel(RmsNormParams p) {
   Vec8* y = reinterpret_cast<Vec8*>(p.y + row * p.hidden);
   const int vecs = p.hidden / 8;
   float ss = 0.0f;
-  for (int i = threadIdx.x; i < vecs; i += kThreads) {
-    float f[8];
-    to_float(x[i], f);
+  if (p.residual != nullptr) {  // s = x + residual, stored; each thread later re-reads only what it wrote
+    const Vec8* r = reinterpret_cast<const Vec8*>(p.residual + row * p.hidden);
+    Vec8* s = reinterpret_cast<Vec8*>(p.sum + row * p.hidden);
+    for (int i = threadIdx.x; i < vecs; i += kThreads) {
+      float f[8], b[8];
+      to_float(x[i], f);
+      to_float(r[i], b);
 #pragma unroll
-    for (int j = 0; j < 8; ++j) ss += f[j] * f[j];
+      for (int j = 0; j < 8; ++j) f[j] += b[j];
+      const Vec8 v = from_float(f);
+      s[i] = v;
+      to_float(v, f);  // the rounded sum, as a separate add would leave it
+#pragma unroll
+      for (int j = 0; j < 8; ++j) ss += f[j] * f[j];
+    }
+    x = s;
+  } else {
+    for (int i = threadIdx.x; i < vecs; i += kThreads) {
+      float f[8];
+      to_float(x[i], f);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) ss += f[j] * f[j];
+    }
   }
   __shared__ float warp_sums[kThreads / 32];
 #pragma unroll
@@ -75,8 +93,10 @@ __global__ void rope_kernel(RopeParams p) {
     const int64_t th = idx / half;
     const int h = static_cast<int>(th % heads);
     const int64_t t = th / heads;
-    __nv_bfloat16* base = h < p.q_heads ? p.q + (t * p.q_heads + h) * p.head_dim
-                                        : p.k + (t * p.kv_heads + (h - p.q_heads)) * p.head_dim;
+    const int64_t q_stride = p.q_stride > 0 ? p.q_stride : int64_t{p.q_heads} * p.head_dim;
+    const int64_t k_stride = p.k_stride > 0 ? p.k_stride : int64_t{p.kv_heads} * p.head_dim;
+    __nv_bfloat16* base = h < p.q_heads ? p.q + t * q_stride + int64_t{h} * p.head_dim
+                                        : p.k + t * k_stride + int64_t{h - p.q_heads} * p.head_dim;
     const float inv_freq = powf(p.theta, -2.0f * static_cast<float>(i) / static_cast<float>(p.head_dim));
     float s, c;
     sincosf(static_cast<float>(p.positions[t]) * inv_freq, &s, &c);
@@ -142,6 +162,8 @@ bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 Support supported(const RmsNormParams& p) {
   if (p.hidden <= 0 || p.hidden % 8 != 0) return Support::no("rmsnorm: hidden must be a positive multiple of 8");
   if (!aligned16(p.x) || !aligned16(p.y) || !aligned16(p.weight)) return Support::no("rmsnorm: pointers must be 16-byte aligned");
+  if ((p.residual == nullptr) != (p.sum == nullptr)) return Support::no("rmsnorm: residual and sum go together");
+  if (!aligned16(p.residual) || !aligned16(p.sum)) return Support::no("rmsnorm: pointers must be 16-byte aligned");
   return Support::yes();
 }
 void run(const RmsNormParams& p, cudaStream_t stream) {
@@ -154,6 +176,9 @@ void run(const RmsNormParams& p, cudaStream_t stream) {
 Support supported(const RopeParams& p) {
   if (p.head_dim <= 0 || p.head_dim % 2 != 0 || p.head_dim > 256) return Support::no("rope: head_dim must be even, at most 256");
   if (p.q_heads < 0 || p.kv_heads < 0) return Support::no("rope: negative head count");
+  if ((p.q_stride != 0 && p.q_stride < int64_t{p.q_heads} * p.head_dim) ||
+      (p.k_stride != 0 && p.k_stride < int64_t{p.kv_heads} * p.head_dim))
+    return Support::no("rope: a row stride shorter than the row");
   return Support::yes();
 }
 void run(const RopeParams& p, cudaStream_t stream) {

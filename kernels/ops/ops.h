@@ -25,6 +25,10 @@ struct RmsNormParams {
   int64_t rows = 0;
   int hidden = 0;                     // multiple of 8
   float eps = 1e-5f;
+  // Optional residual add fused in front: s = x + residual is written to `sum` (may alias x) and
+  // y = rmsnorm(s). Both set or both null.
+  const __nv_bfloat16* residual = nullptr;  // [rows][hidden]
+  __nv_bfloat16* sum = nullptr;             // [rows][hidden]
 };
 Support supported(const RmsNormParams& p);
 void run(const RmsNormParams& p, cudaStream_t stream);
@@ -38,6 +42,9 @@ struct RopeParams {
   int kv_heads = 0;
   int head_dim = 0;                   // even, at most 256
   float theta = 500000.0f;            // LLaMA-3's rope_theta
+  // Elements between consecutive tokens' rows of q and of k (0: packed, q_heads * head_dim and
+  // kv_heads * head_dim), e.g. for q and k inside one fused QKV projection output.
+  int64_t q_stride = 0, k_stride = 0;
 };
 Support supported(const RopeParams& p);
 void run(const RopeParams& p, cudaStream_t stream);

@@ -35,13 +35,13 @@ struct DecoderRuntime::Gpu {
   GpuKvState kv;
   std::unique_ptr<kernels::DecodePlan> plan;
   DeviceBuffer<char> decode_ws;
-  DeviceBuffer<bf16> x, h, q, k, v, attn, proj, gu, act, dec_q, dec_out, lm_x, logits;
+  DeviceBuffer<bf16> x, h, qkv, attn, proj, gu, act, lm_x, logits;
   // Per-step integer inputs, uploaded in one copy: host vector, device copy, offsets.
   std::vector<int32_t> host;
   DeviceBuffer<int32_t> arena;
   std::vector<RowBlock> host_blocks;
   DeviceBuffer<RowBlock> blocks;
-  std::size_t off_ids = 0, off_pos = 0, off_row_req = 0, off_cu_q = 0, off_q_start = 0, off_dec_src = 0, off_dec_dst = 0,
+  std::size_t off_ids = 0, off_pos = 0, off_row_req = 0, off_cu_q = 0, off_q_start = 0, off_q_row = 0,
               off_lm_src = 0;
   std::vector<std::size_t> off_stage_dest, off_cache_dest, off_stage_len;
   std::vector<int> block_first, block_count, block_max;
@@ -71,7 +71,8 @@ struct DecoderRuntime::Gpu {
 // One step's rows, shared by every GPU: prefill chunks then decodes, each in batch order.
 struct DecoderRuntime::StepPlan {
   std::vector<StepRequest> pre, dec;
-  std::vector<int32_t> row_req, cu_q, q_start, dec_src, dec_dst;
+  std::vector<int32_t> row_req, cu_q, q_start;
+  std::vector<int32_t> q_row;  // [batch]: the row of each decoding request's query (and output), -1 otherwise
 };
 
 namespace {
@@ -208,6 +209,7 @@ DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
   sp.row_req.assign(static_cast<std::size_t>(R), 0);
   sp.cu_q.assign(static_cast<std::size_t>(B) + 1, 0);
   sp.q_start.assign(static_cast<std::size_t>(B), 0);
+  sp.q_row.assign(static_cast<std::size_t>(B), -1);
   int row = 0;
   std::vector<int32_t> chunk(static_cast<std::size_t>(B), 0);
   for (const StepRequest& s : sp.pre) {
@@ -226,8 +228,7 @@ DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
     sp.row_req[static_cast<std::size_t>(row)] = s.index;
     positions_[static_cast<std::size_t>(row)] =
         batch_[static_cast<std::size_t>(s.index)].prompt_tokens + decoded_[static_cast<std::size_t>(s.index)];
-    sp.dec_src.push_back(row);
-    sp.dec_dst.push_back(s.index);
+    sp.q_row[static_cast<std::size_t>(s.index)] = row;
     lm_rows_.push_back(row);
     ++row;
   }
@@ -248,8 +249,7 @@ void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
   g.off_row_req = g.put(sp.row_req);
   g.off_cu_q = g.put(sp.cu_q);
   g.off_q_start = g.put(sp.q_start);
-  g.off_dec_src = g.put(sp.dec_src);
-  g.off_dec_dst = g.put(sp.dec_dst);
+  g.off_q_row = g.put(sp.q_row);
   g.off_lm_src = g.put(lm_rows_);
   g.off_stage_dest.assign(static_cast<std::size_t>(layers_run_), 0);
   g.off_cache_dest.assign(static_cast<std::size_t>(layers_run_), 0);
@@ -316,21 +316,17 @@ void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
   g.x.resize(rows * m.hidden);
   g.h.resize(rows * m.hidden);
   g.proj.resize(rows * m.hidden);
-  g.q.resize(rows * qd);
+  g.qkv.resize(rows * (qd + 2 * static_cast<std::size_t>(std::max(hm, 1)) * D));
   g.attn.resize(rows * qd);
-  g.k.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
-  g.v.resize(rows * static_cast<std::size_t>(std::max(hm, 1)) * D);
   const std::size_t F = static_cast<std::size_t>(m.ffn / world_gpus());
   g.gu.resize(rows * 2 * F);
   g.act.resize(rows * F);
-  g.dec_q.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
-  g.dec_out.resize(static_cast<std::size_t>(std::max(B, 1)) * qd);
   const std::size_t lm = std::max<std::size_t>(lm_rows_.size(), 1);
   g.lm_x.resize(lm * m.hidden);
   g.logits.resize(lm * static_cast<std::size_t>(std::max<int64_t>(g.lm.vocab_rows, 1)));
   if (decode_rows_ > 0) {
-    kernels::DecodeParams dp{.q = g.dec_q.data(), .cache = kv.cache[0].view(B, D), .plan = g.plan.get(),
-                             .layer = 0, .group_size = G, .out = g.dec_out.data()};
+    kernels::DecodeParams dp{.q = g.qkv.data(), .cache = kv.cache[0].view(B, D), .plan = g.plan.get(),
+                             .layer = 0, .group_size = G, .out = g.attn.data()};
     g.decode_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(dp), 1));
   }
 }
@@ -416,34 +412,39 @@ void DecoderRuntime::layer_attention(Gpu& g, int l) {
   const LayerWeights& w = g.layers[static_cast<std::size_t>(l)];
   KvPool& st = g.kv.stage[static_cast<std::size_t>(l)];
   KvPool& ca = g.kv.cache[static_cast<std::size_t>(l)];
-  const int L = w.local_heads(), hm = g.kv.h_max;
-  const int64_t QD = int64_t{L} * G * D, KD = int64_t{L} * D;
+  const int L = w.local_heads();
+  const int64_t QD = w.q_width(m), KD = w.kv_width(m), S = QD + 2 * KD;  // S: row stride of q | k | v
+  bf16* const q = g.qkv.data();
+  bf16* const k = q + QD;
+  bf16* const v = k + KD;
 
-  kernels::run(kernels::RmsNormParams{.x = g.x.data(), .weight = w.attn_norm.data(), .y = g.h.data(), .rows = R,
-                                      .hidden = m.hidden, .eps = cfg_.rms_eps},
-               g.stream);
+  // The previous layer's MLP residual add is fused into this norm (layer_mlp leaves it to us).
+  kernels::RmsNormParams norm{.x = g.x.data(), .weight = w.attn_norm.data(), .y = g.h.data(), .rows = R,
+                              .hidden = m.hidden, .eps = cfg_.rms_eps};
+  if (l > 0) norm.residual = g.proj.data(), norm.sum = g.x.data();
+  kernels::run(norm, g.stream);
   g.timer.mark(Phase::other);
-  g.gemm_run(g.h.data(), w.wq.data(), g.q.data(), R, QD, m.hidden);
-  g.gemm_run(g.h.data(), w.wk.data(), g.k.data(), R, KD, m.hidden);
-  g.gemm_run(g.h.data(), w.wv.data(), g.v.data(), R, KD, m.hidden);
+  g.gemm_run(g.h.data(), w.w_qkv.data(), q, R, S, m.hidden);
   g.timer.mark(Phase::gemm);
   if (L > 0) {
-    kernels::run(kernels::RopeParams{.q = g.q.data(), .k = g.k.data(), .positions = g.dev(g.off_pos), .tokens = R,
-                                     .q_heads = L * G, .kv_heads = L, .head_dim = D, .theta = cfg_.rope_theta},
+    kernels::run(kernels::RopeParams{.q = q, .k = k, .positions = g.dev(g.off_pos), .tokens = R, .q_heads = L * G,
+                                     .kv_heads = L, .head_dim = D, .theta = cfg_.rope_theta, .q_stride = S, .k_stride = S},
                  g.stream);
     kernels::KvCacheView sv = st.view(B, D);
     sv.length = const_cast<int32_t*>(g.dev(g.off_stage_len[static_cast<std::size_t>(l)]));
-    write_kv({.k = g.k.data(), .v = g.v.data(), .row_request = g.dev(g.off_row_req),
-              .dest_row = g.dev(g.off_stage_dest[static_cast<std::size_t>(l)]), .rows = P, .src_heads = L, .cache = sv},
+    write_kv({.k = k, .v = v, .row_request = g.dev(g.off_row_req),
+              .dest_row = g.dev(g.off_stage_dest[static_cast<std::size_t>(l)]), .rows = P, .src_heads = L, .cache = sv,
+              .src_stride = S},
              g.stream);
-    write_kv({.k = g.k.data() + int64_t{P} * KD, .v = g.v.data() + int64_t{P} * KD,
-              .row_request = g.dev(g.off_row_req) + P, .dest_row = g.dev(g.off_cache_dest[static_cast<std::size_t>(l)]),
-              .rows = decode_rows_, .src_heads = L, .cache = ca.view(B, D)},
+    write_kv({.k = k + int64_t{P} * S, .v = v + int64_t{P} * S, .row_request = g.dev(g.off_row_req) + P,
+              .dest_row = g.dev(g.off_cache_dest[static_cast<std::size_t>(l)]), .rows = decode_rows_, .src_heads = L,
+              .cache = ca.view(B, D), .src_stride = S},
              g.stream);
     g.timer.mark(Phase::other);
     if (P > 0)
-      kernels::run(kernels::PrefillParams{.q = g.q.data(), .cu_q = g.dev(g.off_cu_q), .q_start = g.dev(g.off_q_start),
-                                          .total_q = P, .cache = sv, .group_size = G, .out = g.attn.data()},
+      kernels::run(kernels::PrefillParams{.q = q, .cu_q = g.dev(g.off_cu_q), .q_start = g.dev(g.off_q_start),
+                                          .total_q = P, .cache = sv, .group_size = G, .out = g.attn.data(),
+                                          .q_stride = S},
                    nullptr, g.stream);
     g.timer.mark(Phase::attention);
     const int nb = g.block_count[static_cast<std::size_t>(l)];
@@ -454,17 +455,17 @@ void DecoderRuntime::layer_attention(Gpu& g, int l) {
                   g.stream);
     g.timer.mark(Phase::other);
     if (decode_rows_ > 0) {
-      const int64_t stride = int64_t{hm} * G * D;
-      copy_rows({.src = g.q.data(), .dst = g.dec_q.data(), .src_idx = g.dev(g.off_dec_src), .dst_idx = g.dev(g.off_dec_dst),
-                 .n = decode_rows_, .src_stride = QD, .dst_stride = stride, .width = QD},
-                g.stream);
-      const kernels::DecodeParams dp{.q = g.dec_q.data(), .cache = ca.view(B, D), .plan = g.plan.get(), .layer = l,
-                                     .group_size = G, .out = g.dec_out.data()};
+      // Queries read in place from the fused projection rows, outputs written in place into attn: no
+      // gather or scatter. A head slot a decoding request has no KV in (a copy serving others) gets zeros.
+      kernels::DecodeParams dp{.q = q, .cache = ca.view(B, D), .plan = g.plan.get(), .layer = l, .group_size = G,
+                               .out = g.attn.data()};
+      dp.q_row = g.dev(g.off_q_row);
+      dp.q_row_stride = S;
+      dp.out_row_stride = QD;
+      dp.row_kv_heads = L;
+      dp.zero_empty = true;
       if (const kernels::Support s = kernels::supported(dp); !s) throw std::invalid_argument(s.why);
       kernels::run(dp, g.decode_ws.data(), g.stream);
-      copy_rows({.src = g.dec_out.data(), .dst = g.attn.data(), .src_idx = g.dev(g.off_dec_dst),
-                 .dst_idx = g.dev(g.off_dec_src), .n = decode_rows_, .src_stride = stride, .dst_stride = QD, .width = QD},
-                g.stream);
     }
     g.timer.mark(Phase::attention);
   }
@@ -484,9 +485,9 @@ void DecoderRuntime::layer_mlp(Gpu& g, int l) {
   const int R = rows_;
   const LayerWeights& w = g.layers[static_cast<std::size_t>(l)];
   const int64_t n = int64_t{R} * m.hidden, F = w.ffn_shard;
-  kernels::run(kernels::AddParams{.x = g.x.data(), .y = g.proj.data(), .count = n}, g.stream);
   kernels::run(kernels::RmsNormParams{.x = g.x.data(), .weight = w.mlp_norm.data(), .y = g.h.data(), .rows = R,
-                                      .hidden = m.hidden, .eps = cfg_.rms_eps},
+                                      .hidden = m.hidden, .eps = cfg_.rms_eps, .residual = g.proj.data(),
+                                      .sum = g.x.data()},
                g.stream);
   g.timer.mark(Phase::other);
   g.gemm_run(g.h.data(), w.w_gate_up.data(), g.gu.data(), R, 2 * F, m.hidden);
@@ -497,8 +498,11 @@ void DecoderRuntime::layer_mlp(Gpu& g, int l) {
   g.gemm_run(g.act.data(), w.w_down.data(), g.proj.data(), R, m.hidden, F);
   g.timer.mark(Phase::gemm);
   all_reduce_proj(g);
-  kernels::run(kernels::AddParams{.x = g.x.data(), .y = g.proj.data(), .count = n}, g.stream);
-  g.timer.mark(Phase::other);
+  // The residual add goes into the next layer's attention norm; only the last layer adds here.
+  if (l + 1 == layers_run_) {
+    kernels::run(kernels::AddParams{.x = g.x.data(), .y = g.proj.data(), .count = n}, g.stream);
+    g.timer.mark(Phase::other);
+  }
 }
 
 // LM head: the emitting rows of x gathered and normed (other), times this GPU's vocabulary shard (gemm).

@@ -19,13 +19,15 @@
 //
 // Per step, rows = the prefill chunks' tokens (requests in batch order), then one row per decode
 // request. Embedding gather (random token ids from the seed), then per layer on every GPU:
-//   RMSNorm -> Q, K, V GEMMs (all rows, also on a copy that serves only some requests) -> RoPE ->
-//   K/V write (prefill rows into the uncompressed staging pool, decode rows appended in place to the
-//   compressed cache) -> prefill attention (kernels/attention/prefill.h) and, at prefill end,
-//   compression into the cache keeping the last `kept` tokens of each head (kept from HeadBudgets;
-//   not AdaKV's score-based selection) -> decode attention (one DecodePlan per GPU per step, shared
-//   by all layers) -> O GEMM -> all-reduce -> residual -> RMSNorm -> gate/up GEMM -> SiLU*mul ->
-//   down GEMM -> all-reduce -> residual.
+//   (previous layer's residual +) RMSNorm -> one fused QKV GEMM (all rows, also on a copy that serves
+//   only some requests; output rows q | k | v) -> RoPE in place -> K/V write (prefill rows into the
+//   uncompressed staging pool, decode rows appended in place to the compressed cache) -> prefill
+//   attention (kernels/attention/prefill.h) and, at prefill end, compression into the cache keeping
+//   the last `kept` tokens of each head (kept from HeadBudgets; not AdaKV's score-based selection) ->
+//   decode attention reading its queries from the QKV rows and writing into the attention rows in
+//   place (one DecodePlan per GPU per step, shared by all layers) -> O GEMM -> all-reduce ->
+//   residual + RMSNorm (one kernel) -> gate/up GEMM -> SiLU*mul -> down GEMM -> all-reduce; that
+//   residual is added by the next layer's first RMSNorm (by a plain add after the last layer).
 // Then the LM head, as the simulator's step model has it (sim/executor/tp_step_composer.cpp): one row
 // per request that emits a token this step (each decode, and each prefill chunk that ends its
 // prompt: its last row), final RMSNorm (Phase::other, with the row gather) and a GEMM against this

@@ -39,19 +39,18 @@ LayerWeights LayerWeights::make(const ModelSpec& m, const Placement& placement, 
   const int64_t H = m.hidden, D = m.head_dim, G = m.group_size(), L = w.local_heads();
   const float a_in = std::sqrt(3.0f / static_cast<float>(H));
   const float a_o = std::sqrt(3.0f / static_cast<float>(m.q_heads * D));
-  w.wq.resize(static_cast<std::size_t>(L * G * D * H));
-  w.wk.resize(static_cast<std::size_t>(L * D * H));
-  w.wv.resize(static_cast<std::size_t>(L * D * H));
+  w.w_qkv.resize(static_cast<std::size_t>((L * G * D + 2 * L * D) * H));
   w.wo.resize(static_cast<std::size_t>(H * L * G * D));
+  bf16* const wq = w.w_qkv.data();
+  bf16* const wk = wq + L * G * D * H;
+  bf16* const wv = wk + L * D * H;
   for (int64_t i = 0; i < L; ++i) {
     const int64_t h = w.heads[static_cast<std::size_t>(i)];
     // Row blocks of Wq/Wk/Wv: contiguous; one (rows x H) block each.
-    fill_block(w.wq.data() + i * G * D * H, G * D, H, H, 0, H, h * G * D, 0, weight_seed(seed, layer, WeightKind::q),
-               -a_in, a_in, stream);
-    fill_block(w.wk.data() + i * D * H, D, H, H, 0, H, h * D, 0, weight_seed(seed, layer, WeightKind::k), -a_in, a_in,
+    fill_block(wq + i * G * D * H, G * D, H, H, 0, H, h * G * D, 0, weight_seed(seed, layer, WeightKind::q), -a_in, a_in,
                stream);
-    fill_block(w.wv.data() + i * D * H, D, H, H, 0, H, h * D, 0, weight_seed(seed, layer, WeightKind::v), -a_in, a_in,
-               stream);
+    fill_block(wk + i * D * H, D, H, H, 0, H, h * D, 0, weight_seed(seed, layer, WeightKind::k), -a_in, a_in, stream);
+    fill_block(wv + i * D * H, D, H, H, 0, H, h * D, 0, weight_seed(seed, layer, WeightKind::v), -a_in, a_in, stream);
     // Column block of Wo [H][q_heads * D].
     fill_block(w.wo.data(), H, G * D, L * G * D, i * G * D, m.q_heads * D, 0, h * G * D,
                weight_seed(seed, layer, WeightKind::o), -a_o, a_o, stream);
@@ -76,7 +75,7 @@ LayerWeights LayerWeights::make(const ModelSpec& m, const Placement& placement, 
 }
 
 int64_t LayerWeights::bytes() const {
-  return static_cast<int64_t>(wq.bytes() + wk.bytes() + wv.bytes() + wo.bytes() + w_gate_up.bytes() + w_down.bytes() +
+  return static_cast<int64_t>(w_qkv.bytes() + wo.bytes() + w_gate_up.bytes() + w_down.bytes() +
                               attn_norm.bytes() + mlp_norm.bytes());
 }
 

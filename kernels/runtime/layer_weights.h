@@ -8,7 +8,8 @@
 // unsharded model, so a copied head carries identical weights on each of its GPUs, and a model run on
 // 1 GPU, under tensor_parallel on 2, or with fair-copying computes the same function. Layouts are
 // those of kernels/gemm/gemm.h ([out][in], y = x w^T):
-//   wq [L*G*D][hidden], wk/wv [L*D][hidden], wo [hidden][L*G*D]   (L local kv heads, G group size)
+//   w_qkv [L*G*D + 2*L*D][hidden]: the Wq rows, then Wk, then Wv (one fused projection GEMM; its output
+//         row is q | k | v), wo [hidden][L*G*D]   (L local kv heads, G group size)
 //   w_gate_up [2F][hidden] (gate rows, then up rows), w_down [hidden][F]   (F = ffn / gpus)
 // Scales: uniform in +-sqrt(3/fan_in) (unit-variance activations stay unit-variance), norms in
 // [0.8, 1.2), embedding in [-1, 1).
@@ -40,12 +41,15 @@ struct LayerWeights {
   std::vector<int> heads;  // global kv heads with a copy on this GPU, ascending
   int ffn_shard = 0;       // F
   int64_t ffn_offset = 0;  // first global ffn index of the shard
-  kernels::DeviceBuffer<bf16> wq, wk, wv, wo, w_gate_up, w_down, attn_norm, mlp_norm;
+  kernels::DeviceBuffer<bf16> w_qkv, wo, w_gate_up, w_down, attn_norm, mlp_norm;
 
   // Allocates and fills on the current device (the caller sets it), on `stream`.
   static LayerWeights make(const ModelSpec& model, const Placement& placement, int layer, int gpu, int gpus,
                            uint64_t seed, cudaStream_t stream);
   int local_heads() const { return static_cast<int>(heads.size()); }
+  // Widths of the fused projection's parts: q (local_heads * G * D) and each of k and v (local_heads * D).
+  int64_t q_width(const ModelSpec& m) const { return int64_t{local_heads()} * m.group_size() * m.head_dim; }
+  int64_t kv_width(const ModelSpec& m) const { return int64_t{local_heads()} * m.head_dim; }
   int64_t bytes() const;
 };
 

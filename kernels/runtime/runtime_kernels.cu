@@ -32,7 +32,8 @@ __global__ void write_kv_kernel(WriteKvParams p) {
   if (row < 0) return;
   const int D = p.cache.head_dim;
   const int seg = p.row_request[t] * p.cache.num_kv_heads + h;
-  const int64_t dst = (p.cache.offset[seg] + row) * D, src = (t * p.src_heads + h) * D;
+  const int64_t stride = p.src_stride > 0 ? p.src_stride : int64_t{p.src_heads} * D;
+  const int64_t dst = (p.cache.offset[seg] + row) * D, src = t * stride + int64_t{h} * D;
   for (int c = threadIdx.x; c < D / 8; c += blockDim.x) {
     reinterpret_cast<uint4*>(p.cache.k + dst)[c] = reinterpret_cast<const uint4*>(p.k + src)[c];
     reinterpret_cast<uint4*>(p.cache.v + dst)[c] = reinterpret_cast<const uint4*>(p.v + src)[c];

@@ -55,6 +55,7 @@ struct WriteKvParams {
   int64_t rows = 0;
   int src_heads = 0;
   kernels::KvCacheView cache;            // segment = request * cache.num_kv_heads + head
+  int64_t src_stride = 0;                // elements between rows of k and of v (0: src_heads * head_dim)
 };
 void write_kv(const WriteKvParams& p, cudaStream_t stream);
 

@@ -6,8 +6,9 @@
 #    H200 profiles with it in place of PyTorch SDPA's prefill (the other ops from the committed raw JSON);
 # 3. kvsim validate on every scenario of scenarios/validation/ (1-GPU ones against the 1-GPU profile,
 #    2-GPU ones against the NVLink profile);
-# 4. the runtime GPU tests (threads, MPI with 2 ranks) if time is left.
-# Everything lands in $OUT: env.json, logs, and validation.tar.gz (profiles, raw JSON, reports).
+# 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, ops) if time is left.
+# KVSIM_STAGES (default "calib validate tests") picks stages; without "calib" the committed profiles
+# are used. Everything lands in $OUT: env.json, logs, and validation.tar.gz (profiles, raw JSON, reports).
 set -uo pipefail
 export NCCL_NVLS_ENABLE=0
 OUT=${OUT:-/tmp/kvsim-validation}
@@ -15,6 +16,8 @@ DEADLINE=$(( $(date +%s) + ${KVSIM_DEADLINE_S:-570} ))
 left() { echo $(( DEADLINE - $(date +%s) )); }
 mkdir -p "$OUT"
 cd "$(dirname "$0")/../.."
+STAGES=${KVSIM_STAGES:-calib validate tests}
+has() { [[ " $STAGES " == *" $1 "* ]]; }
 W=$OUT/work; mkdir -p "$W/raw" "$W/profiles" "$W/runs"
 
 python3 - "$W/raw/env.json" <<'PY'
@@ -38,11 +41,13 @@ cp "$W/raw/env.json" "$OUT/env.json"; cat "$OUT/env.json"
 echo "== build"
 t0=$(date +%s)
 cmake --preset gpu -DKVSIM_BENCHMARKS=ON > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-cmake --build build-gpu -j32 --target kvsim kvsim-fit bench_prefill_kernel >> "$OUT/build.log" 2>&1 ||
+cmake --build build-gpu -j32 --target kvsim kvsim-fit bench_prefill_kernel test_runtime_gpu test_runtime_mpi \
+  test_decode_gpu test_calibration_gpu test_avl_gpu >> "$OUT/build.log" 2>&1 ||
   { grep -E "error|FAILED" "$OUT/build.log" | head -40; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"
 B=build-gpu
 
+if has calib; then
 echo "== prefill kernel benchmark"
 timeout 150 $B/calibration/prefill/bench_prefill_kernel --benchmark_out="$W/raw/prefill.json" \
   --benchmark_out_format=json > "$OUT/prefill_bench.log" 2>&1
@@ -61,9 +66,10 @@ $FIT --env $R/run1-h200x2/env.json --env $R/run2-h200/env.json --env $R/run4-h20
   $R/run1-h200x2/gemm.json $R/run2-h200/ops.json $R/run2-h200/attention.json "$W/raw/prefill.json" \
   $R/run1-h200x2/allreduce.json $R/run4-h200-compress-avl/attention.json >> "$OUT/fit.log" 2>&1
 echo "fit 2gpu rc=$?"; grep -i prefill "$OUT/fit.log" | head -4
+fi
 
-echo "== kvsim validate"
-for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gpu mistral-small-24b-2gpu}; do
+has validate && echo "== kvsim validate"
+has validate && for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gpu mistral-small-24b-2gpu}; do
   case $s in *1gpu) P="$W/profiles/h200-1gpu.json";; *) P="$W/profiles/h200-nvlink-2gpu.json";; esac
   [[ -f $P ]] || P=calibration/profiles/h200/$(basename "$P")
   if (( $(left) < 60 )); then echo "skip $s: time"; continue; fi
@@ -73,10 +79,10 @@ for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gp
   echo "$s rc=$?"; grep -E "^\|" "$W/runs/$s.log" | head -12; grep -iE "error|stopped" "$W/runs/$s.log" | head -5
 done
 
-if (( $(left) > 150 )); then
-  echo "== runtime GPU tests ($(left) s left)"
-  cmake --build build-gpu -j32 --target test_runtime_gpu test_runtime_mpi >> "$OUT/build.log" 2>&1
-  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime' --output-on-failure --timeout 120 > "$OUT/ctest.log" 2>&1
+if has tests && (( $(left) > 90 )); then
+  echo "== GPU tests ($(left) s left)"
+  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu' --output-on-failure \
+    --timeout 120 > "$OUT/ctest.log" 2>&1
   echo "ctest rc=$?"; grep -E "tests passed|Passed|Failed|Skipped|rel err" "$OUT/ctest.log" | head -20
 fi
 tar -C "$W" -czf "$OUT/validation.tar.gz" . && ls -la "$OUT"

@@ -4,6 +4,7 @@
 // (y[m][n] = x[m][k] . w[n][k]).
 #include "tests/support/catch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -68,6 +69,51 @@ TEST_CASE("rmsnorm, rope and silu_mul match their CPU references") {
   Dev dgu(gu), dout(poison(static_cast<std::size_t>(rows) * width));
   kvsim::kernels::run(kvsim::kernels::SiluMulParams{.gate_up = dgu.p, .out = dout.p, .rows = rows, .width = width}, nullptr);
   CHECK(ref::relative_error(dout.get(), ref::silu_mul_ref(gu, rows, width)) < 1e-2);
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+}
+
+TEST_CASE("the fused residual rmsnorm and strided rope give the unfused kernels' bits") {
+  const int rows = 37, hidden = 4096, qh = 4, kvh = 2, d = 128;
+  const auto x = random_bits(static_cast<std::size_t>(rows) * hidden, 21), r = random_bits(x.size(), 22),
+             w = random_bits(hidden, 23);
+  // Unfused: x += r, then y = rmsnorm(x). Fused: one launch writes sum and y.
+  Dev ax(x), ar(r), aw(w), ay(poison(x.size()));
+  kvsim::kernels::run(kvsim::kernels::AddParams{.x = ax.p, .y = ar.p, .count = static_cast<int64_t>(x.size())}, nullptr);
+  kvsim::kernels::run(kvsim::kernels::RmsNormParams{.x = ax.p, .weight = aw.p, .y = ay.p, .rows = rows, .hidden = hidden}, nullptr);
+  Dev bx(x), br(r), bw(w), by(poison(x.size()));
+  kvsim::kernels::run(kvsim::kernels::RmsNormParams{.x = bx.p, .weight = bw.p, .y = by.p, .rows = rows, .hidden = hidden,
+                                                    .residual = br.p, .sum = bx.p},
+                      nullptr);
+  CHECK(bx.get() == ax.get());
+  CHECK(by.get() == ay.get());
+
+  // RoPE on q and k packed apart, and inside one fused row q | k | v (stride S), with poison in v.
+  const int64_t QD = int64_t{qh} * d, KD = int64_t{kvh} * d, S = QD + 2 * KD;
+  const auto q = random_bits(static_cast<std::size_t>(rows) * QD, 24), k = random_bits(static_cast<std::size_t>(rows) * KD, 25);
+  std::vector<ref::bf16_bits> fused(static_cast<std::size_t>(rows * S), 0xFFFF);
+  for (int t = 0; t < rows; ++t) {
+    std::copy_n(q.begin() + t * QD, QD, fused.begin() + t * S);
+    std::copy_n(k.begin() + t * KD, KD, fused.begin() + t * S + QD);
+  }
+  std::vector<int32_t> pos(rows);
+  for (int i = 0; i < rows; ++i) pos[static_cast<std::size_t>(i)] = (i * 977) % 8192;
+  int32_t* dpos = nullptr;
+  REQUIRE(cudaMalloc(&dpos, pos.size() * 4) == cudaSuccess);
+  REQUIRE(cudaMemcpy(dpos, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice) == cudaSuccess);
+  Dev dq(q), dk(k), df(fused);
+  kvsim::kernels::run(kvsim::kernels::RopeParams{.q = dq.p, .k = dk.p, .positions = dpos, .tokens = rows, .q_heads = qh,
+                                                 .kv_heads = kvh, .head_dim = d},
+                      nullptr);
+  kvsim::kernels::run(kvsim::kernels::RopeParams{.q = df.p, .k = df.p + QD, .positions = dpos, .tokens = rows, .q_heads = qh,
+                                                 .kv_heads = kvh, .head_dim = d, .q_stride = S, .k_stride = S},
+                      nullptr);
+  const auto got = df.get(), want_q = dq.get(), want_k = dk.get();
+  for (int t = 0; t < rows; ++t) {
+    REQUIRE(std::equal(want_q.begin() + t * QD, want_q.begin() + (t + 1) * QD, got.begin() + t * S));
+    REQUIRE(std::equal(want_k.begin() + t * KD, want_k.begin() + (t + 1) * KD, got.begin() + t * S + QD));
+    REQUIRE(std::all_of(got.begin() + t * S + QD + KD, got.begin() + (t + 1) * S, [](ref::bf16_bits b) { return b == 0xFFFF; }));
+  }
+  cudaFree(dpos);
   CHECK(cudaDeviceSynchronize() == cudaSuccess);
 }
 

@@ -1,6 +1,7 @@
 // GPU tests of decode attention over the per-head cache and of the append kernel, against the CPU
 // references: lengths 0, 1, 7, 4096 and 131072, skew 1x to 1000x, group sizes 1, 4, 8, head_dim 64
 // and 128, outputs poisoned (NaN) before each launch, fresh random inputs each run.
+// Also q/out as permuted, padded rows of larger buffers (q_row, row strides, row_kv_heads).
 //   ctest -L gpu   or   build-gpu/tests/kernels/test_decode_gpu  (KVSIM_TEST_SMALL=1: small sizes)
 #include "tests/kernels/gpu_test_util.h"
 #include "tests/support/catch.h"
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace kvsim::kernels::test {
 namespace {
@@ -163,6 +165,130 @@ TEST_CASE("decode: one plan serves several layers with different per-head length
     CHECK(r.worst_row_error <= 1e-2);
     CHECK(r.worst_lse_error <= 1e-3);
   }
+}
+
+// q and out as rows of larger strided buffers (q_row, q_row_stride, out_row_stride, row_kv_heads):
+// requests in permuted rows, skipped requests (q_row -1, one of them even with tokens), head slots
+// past row_kv_heads (length 0, as the runtime's h_max padding), padding between rows. Outputs are
+// compared with the reference at the mapped rows; every other element of out and lse must keep its
+// poison. zero_empty false: empty segments stay poisoned too.
+TEST_CASE("decode: q_row permutation with skipped requests, padded row strides, row_kv_heads", "[gpu][decode]") {
+  auto rng = fresh_rng("decode q_row");
+  const int B = 5, Hkv = 4, Hr = 3, NR = 8;
+  const std::vector<int32_t> q_row{6, -1, 0, -1, 3};
+  const int32_t longest = small_mode() ? 1500 : 3000;
+  for (const bool split : {true, false}) {
+    std::vector<int32_t> lengths(B * Hkv, 0);
+    for (int b = 0; b < B; ++b)
+      for (int h = 0; h < Hr; ++h) lengths[b * Hkv + h] = q_row[b] == -1 && b == 1 ? 0 : 1 + (37 * b + 61 * h) % 200;
+    lengths[0 * Hkv + 1] = 0;   // an empty head of a decoding request: zeros (zero_empty) or untouched
+    lengths[2 * Hkv + 2] = 7;
+    if (split) lengths[4 * Hkv + 0] = longest;  // many chunks: the merge kernel writes it
+    for (const int D : {64, 128}) {
+      for (const int G : {1, 4, 8}) {
+        for (const bool zero_empty : {true, false}) {
+          INFO("split=" << split << " D=" << D << " G=" << G << " zero_empty=" << zero_empty);
+          Layer layer(B, Hkv, D, lengths, 0, rng);
+          DecodePlan plan(decode_schedule_config_for_device(D));
+          plan.update(lengths, 1, B * Hkv);
+          const int64_t row = int64_t{Hr} * G * D;
+          const int64_t q_stride = row + 10;
+          const int64_t out_stride = row + (zero_empty ? 8 : 7);  // vector and scalar output stores
+          const auto q = random_bf16(static_cast<std::size_t>(NR * q_stride), rng, -2.0f, 2.0f);
+          // The reference's packed q: [B][Hkv * G][D], request b's heads < Hr * G from its row.
+          std::vector<bf16_bits> q_packed(static_cast<std::size_t>(B) * Hkv * G * D, 0);
+          for (int b = 0; b < B; ++b)
+            if (q_row[b] >= 0)
+              std::copy_n(q.begin() + q_row[b] * q_stride, row, q_packed.begin() + int64_t{b} * Hkv * G * D);
+          auto dq = to_device(q);
+          auto drow = to_device(q_row);
+          DeviceBuffer<bf16_bits> dout(static_cast<std::size_t>(NR * out_stride));
+          DeviceBuffer<float> dlse(static_cast<std::size_t>(B) * Hkv * G);
+          dout.fill_bytes(0xff);
+          dlse.fill_bytes(0xff);
+          DecodeParams params{.q = bf(dq), .cache = layer.view(), .plan = &plan, .layer = 0, .group_size = G,
+                              .out = bf(dout), .lse = dlse.data()};
+          params.q_row = drow.data();
+          params.q_row_stride = q_stride;
+          params.out_row_stride = out_stride;
+          params.row_kv_heads = Hr;
+          params.zero_empty = zero_empty;
+          REQUIRE(supported(params).ok);
+          DeviceBuffer<uint8_t> ws(std::max<std::size_t>(workspace_bytes(params), 1));
+          ws.fill_bytes(0xff);
+          run(params, ws.data(), nullptr);
+          KVSIM_CUDA_CHECK(cudaDeviceSynchronize());
+
+          std::vector<double> ref_out, ref_lse;
+          ref::decode_attention_ref(q_packed.data(), layer.ref_view(), G, 1.0 / std::sqrt(double(D)), ref_out,
+                                    ref_lse);
+          const auto out = dout.download();
+          const auto lse = dlse.download();
+          std::vector<char> written(out.size(), 0), lse_written(lse.size(), 0);
+          double worst = 0.0, worst_lse = 0.0;
+          for (int b = 0; b < B; ++b) {
+            if (q_row[b] < 0) continue;
+            for (int h = 0; h < Hr; ++h) {
+              if (lengths[b * Hkv + h] == 0 && !zero_empty) continue;
+              for (int g = 0; g < G; ++g) {
+                const int64_t head = (int64_t{b} * Hkv + h) * G + g;
+                const int64_t at = q_row[b] * out_stride + (int64_t{h} * G + g) * D;
+                std::fill_n(written.begin() + at, D, char{1});
+                lse_written[static_cast<std::size_t>(head)] = 1;
+                const auto got = [&](std::size_t i) {
+                  return double{ref::bf16_to_float(out[static_cast<std::size_t>(at) + i - static_cast<std::size_t>(head * D)])};
+                };
+                worst = std::max(worst, rel_error(got, ref_out, static_cast<std::size_t>(head * D), static_cast<std::size_t>(D)));
+                const double rl = ref_lse[static_cast<std::size_t>(head)], gl = lse[static_cast<std::size_t>(head)];
+                worst_lse = std::max(worst_lse, std::isinf(rl) ? (std::isinf(gl) && gl < 0 ? 0.0 : INFINITY)
+                                                               : std::isfinite(gl) ? std::abs(gl - rl) / std::max(1.0, std::abs(rl))
+                                                                                   : INFINITY);
+              }
+            }
+          }
+          CHECK(worst <= 1e-2);
+          CHECK(worst_lse <= 1e-3);
+          std::size_t touched = 0, touched_lse = 0;
+          for (std::size_t i = 0; i < out.size(); ++i) touched += !written[i] && out[i] != 0xffff ? 1 : 0;
+          for (std::size_t i = 0; i < lse.size(); ++i) {
+            uint32_t bits = 0;
+            std::memcpy(&bits, &lse[i], sizeof(bits));
+            touched_lse += !lse_written[i] && bits != 0xffffffffu ? 1 : 0;
+          }
+          CHECK(touched == 0);      // padding, unused rows, skipped requests, head slots >= Hr
+          CHECK(touched_lse == 0);  // skipped requests and head slots >= Hr
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("decode: supported() rejects bad row strides and tokens in head slots past row_kv_heads", "[gpu][decode]") {
+  auto rng = fresh_rng("decode q_row supported");
+  const int B = 2, Hkv = 4, G = 4, D = 64;
+  Layer layer(B, Hkv, D, {5, 5, 0, 0, 5, 5, 0, 3}, 0, rng);
+  DecodePlan plan(decode_schedule_config_for_device(D));
+  plan.update(layer.lengths, 1, B * Hkv);
+  DeviceBuffer<bf16_bits> dq(static_cast<std::size_t>(B) * Hkv * G * D), dout(dq.size());
+  DecodeParams p{.q = bf(dq), .cache = layer.view(), .plan = &plan, .group_size = G, .out = bf(dout)};
+  CHECK(supported(p).ok);
+  p.row_kv_heads = 3;  // segment 7 (request 1, kv head 3) has 3 tokens
+  CHECK_FALSE(supported(p).ok);
+  p.row_kv_heads = 5;
+  CHECK_FALSE(supported(p).ok);
+  p.row_kv_heads = 2;  // heads 2, 3 of request 0 and head 2 of request 1 are empty, head 3 is not
+  CHECK_FALSE(supported(p).ok);
+  p.row_kv_heads = 0;
+  p.q_row_stride = int64_t{Hkv} * G * D - 2;  // shorter than a row
+  CHECK_FALSE(supported(p).ok);
+  p.q_row_stride = int64_t{Hkv} * G * D + 1;  // odd: q is read as 4-byte pairs
+  CHECK_FALSE(supported(p).ok);
+  p.q_row_stride = int64_t{Hkv} * G * D + 2;
+  CHECK(supported(p).ok);
+  p.out_row_stride = int64_t{Hkv} * G * D - 1;
+  CHECK_FALSE(supported(p).ok);
+  p.out_row_stride = int64_t{Hkv} * G * D + 1;
+  CHECK(supported(p).ok);
 }
 
 TEST_CASE("append: writes one row in place, grows lengths, flags full segments", "[gpu][append]") {

@@ -295,7 +295,13 @@ TEST_CASE("decoder runtime: one layer on one GPU matches the CPU reference", "[r
 
   KVSIM_CUDA_CHECK(cudaSetDevice(0));
   const LayerWeights& w = rt.weights(0, 0);
-  LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = host(w.wq), .wk = host(w.wk), .wv = host(w.wv),
+  // The fused projection's rows: Wq, then Wk, then Wv.
+  const std::vector<float> qkv = host(w.w_qkv);
+  const auto rows_of = [&](int64_t first, int64_t count) {
+    return std::vector<float>(qkv.begin() + first * m.hidden, qkv.begin() + (first + count) * m.hidden);
+  };
+  const int64_t QD = w.q_width(m), KD = w.kv_width(m);
+  LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = rows_of(0, QD), .wk = rows_of(QD, KD), .wv = rows_of(QD + KD, KD),
                .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
                .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
   run_all(rt, "1gpu-1layer", &ref, reqs);
