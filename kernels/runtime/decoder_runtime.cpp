@@ -335,6 +335,7 @@ void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
 void DecoderRuntime::launch(Gpu& g) {
   const ModelSpec& m = cfg_.model;
   const int R = rows_;
+  g.timer.set_detailed(detailed_step_);
   g.timer.start(g.stream);
   if (R > 0)
     copy_rows({.src = g.embedding.data(), .dst = g.x.data(), .src_idx = g.dev(g.off_ids), .n = R,
@@ -342,20 +343,23 @@ void DecoderRuntime::launch(Gpu& g) {
               g.stream);
   g.timer.mark(Phase::other);
   g.layers_from = g.layers_to = g.timer.marks();
-  if (R == 0) return;
-  for (int l = 0; l < layers_run_; ++l) {
-    layer_attention(g, l);
-    all_reduce_proj(g);
-    layer_mlp(g, l);
+  if (R > 0) {
+    for (int l = 0; l < layers_run_; ++l) {
+      layer_attention(g, l);
+      all_reduce_proj(g);
+      layer_mlp(g, l);
+    }
+    g.layers_to = g.timer.marks();
+    lm_head_rows(g);
   }
-  g.layers_to = g.timer.marks();
-  lm_head_rows(g);
+  g.timer.stop();
 }
 
 StepResult DecoderRuntime::run_step(const RuntimeStep& step) {
   const auto wall0 = std::chrono::steady_clock::now();
   if (!broken_.empty()) throw std::runtime_error("run_step: runtime unusable after an earlier failure: " + broken_);
   const StepPlan sp = plan_step(step);
+  detailed_step_ = timed_steps_++ % std::max(cfg_.phase_every, 1) == 0;
   on_gpus("run_step", true, [&](Gpu& g) {
     prepare(g, sp);
     launch(g);
@@ -392,10 +396,14 @@ std::vector<GpuStepTiming> DecoderRuntime::wait_and_collect() {
     for (auto& g : gpu_) {
       KVSIM_CUDA_CHECK(cudaSetDevice(g->device));
       GpuStepTiming t;
-      t.phase_s = g->timer.collect();
-      const auto before = g->timer.collect(0, g->layers_from), after = g->timer.collect(g->layers_to, g->timer.marks());
-      for (std::size_t p = 0; p < t.once_s.size(); ++p) t.once_s[p] = before[p] + after[p];
-      for (double s : t.phase_s) t.total_s += s;
+      const auto all = g->timer.collect();
+      for (double s : all) t.total_s += s;
+      t.phases = g->timer.detailed();
+      if (t.phases) {
+        t.phase_s = all;
+        const auto before = g->timer.collect(0, g->layers_from), after = g->timer.collect(g->layers_to, g->timer.marks());
+        for (std::size_t p = 0; p < t.once_s.size(); ++p) t.once_s[p] = before[p] + after[p];
+      }
       out.push_back(t);
     }
     return out;

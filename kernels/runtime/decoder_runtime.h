@@ -82,6 +82,9 @@ struct RuntimeConfig {
   float rope_theta = 500000.0f;
   std::vector<int> devices = {};  // single process: CUDA device of each placement GPU; empty: 0 .. gpus-1
   std::optional<DistributedRank> distributed = std::nullopt;  // set: this process drives one placement GPU only
+  // Per-phase CUDA events on every Nth step (from the first); the other steps record only their start
+  // and end, since an event between two kernels costs GPU time of its own. 1: every step.
+  int phase_every = 1;
 };
 
 struct StepRequest {
@@ -101,6 +104,7 @@ struct GpuStepTiming {
   // caller standing for the whole model takes (phase_s - once_s) * layer_scale() + once_s.
   std::array<double, static_cast<std::size_t>(Phase::count)> once_s{};
   double total_s = 0;
+  bool phases = true;  // false: a step timed by its start and end only (phase_s and once_s are 0)
 };
 
 struct StepResult {
@@ -176,6 +180,8 @@ class DecoderRuntime {
   std::vector<int> prefilled_, decoded_;  // per batch request
   std::vector<int32_t> ids_, positions_, lm_rows_;
   int64_t step_count_ = 0;
+  int64_t timed_steps_ = 0;     // run_step calls, for RuntimeConfig::phase_every
+  bool detailed_step_ = true;   // this step records per-phase events
   // Per step, shared by all GPUs (written before the workers start, read by them).
   int rows_ = 0, prefill_rows_ = 0, decode_rows_ = 0;
   std::string broken_;  // non-empty: why the runtime refuses further steps

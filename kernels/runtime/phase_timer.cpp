@@ -36,9 +36,17 @@ void PhaseTimer::start(cudaStream_t stream) {
 }
 
 void PhaseTimer::mark(Phase phase) {
+  if (!detailed_) return;
   const std::size_t i = used_;
   KVSIM_CUDA_CHECK(cudaEventRecord(next(), stream_));
   phases_[i] = phase;
+}
+
+void PhaseTimer::stop() {
+  if (detailed_) return;
+  const std::size_t i = used_;
+  KVSIM_CUDA_CHECK(cudaEventRecord(next(), stream_));
+  phases_[i] = Phase::other;
 }
 
 std::array<double, static_cast<std::size_t>(Phase::count)> PhaseTimer::collect(std::size_t from, std::size_t to) const {

@@ -27,6 +27,12 @@ class PhaseTimer {
 
   void start(cudaStream_t stream);  // current device must be the stream's
   void mark(Phase phase);
+  // Coarse mode (set_detailed(false) before start): mark() records nothing and stop() records the
+  // step's end, so the step costs two events instead of one per mark (each event between two kernels
+  // costs GPU time). In detailed mode stop() records nothing.
+  void set_detailed(bool detailed) { detailed_ = detailed; }
+  bool detailed() const { return detailed_; }
+  void stop();
   // After the stream is synchronized: seconds per phase since start.
   std::array<double, static_cast<std::size_t>(Phase::count)> collect() const { return collect(0, marks()); }
   // The same for the intervals between mark number `from` and mark number `to` (start is mark 0).
@@ -38,12 +44,14 @@ class PhaseTimer {
     events_.swap(o.events_);
     phases_.swap(o.phases_);
     std::swap(used_, o.used_);
+    std::swap(detailed_, o.detailed_);
     std::swap(stream_, o.stream_);
   }
   cudaEvent_t next();
   std::vector<cudaEvent_t> events_;
   std::vector<Phase> phases_;  // phase of the interval ending at events_[i], i >= 1
   std::size_t used_ = 0;
+  bool detailed_ = true;
   cudaStream_t stream_ = nullptr;
 };
 

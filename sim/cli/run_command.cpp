@@ -1,8 +1,12 @@
 // kvsim run [SCENARIO] [--out DIR] [--executor KIND] [--profile FILE] [--reproducible]
 // Runs one scenario (or each of its variants) and writes summary.json, requests.csv and trace.json.
 // With no SCENARIO it runs the built-in default and prints a comparison table.
+// With the cuda executor under mpirun, one rank per GPU of the scenario (`mpirun -n G kvsim run
+// SCENARIO --executor cuda`): each rank drives one GPU (sim/validate/cuda_backend.h); rank 0 writes
+// the output and prints, the other ranks print nothing. A runtime failure on any rank aborts the job.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,6 +14,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/table.h"
 #include "sim/core/atomic_file.h"
+#include "sim/core/input_error.h"
 #include "sim/metrics/run_outputs.h"
 #include "sim/run/simulation.h"
 #include "sim/scenario/scenario.h"
@@ -43,28 +48,54 @@ void apply_overrides(Scenario& s, const RunOptions& o) {
   if (changed) s = parse_scenario(doc, s.file, s.base_dir);
 }
 
+void run_all(const RunOptions& o, const Scenario& base, const std::vector<std::pair<std::string, Scenario>>& runs,
+             int mpi_ranks, bool root);
+
 void run(const RunOptions& o) {
   Scenario base = o.scenario.empty() ? default_scenario() : load_scenario(o.scenario);
   apply_overrides(base, o);
-  const OutputOptions out_opts{.record_wall_clock = !o.reproducible};
-  const std::filesystem::path dir(o.out);
 
   std::vector<std::pair<std::string, Scenario>> runs;
   if (base.variants.empty()) runs.emplace_back("", base);
   for (const Variant& v : base.variants) runs.emplace_back(v.name, apply_variant(base, v));
+  // The cuda executor under mpirun: one rank per GPU, MPI initialised here and finalised at the end.
+  std::optional<CudaRanks> ranks;
+  for (const auto& run : runs)
+    if (run.second.executor == ExecutorKind::cuda && cuda_backend_missing().empty() && !ranks) ranks.emplace();
+  const bool root = !ranks || ranks->root();
+  try {
+    run_all(o, base, runs, ranks ? ranks->size() : 1, root);
+  } catch (const InputError&) {
+    if (root) throw;
+    throw CLI::RuntimeError(2);  // every rank finds the same bad input: rank 0 says it
+  } catch (const CLI::RuntimeError&) {
+    throw;
+  } catch (const std::exception&) {
+    if (root) throw;
+    throw CLI::RuntimeError(1);
+  }
+}
+
+void run_all(const RunOptions& o, const Scenario& base, const std::vector<std::pair<std::string, Scenario>>& runs,
+             int mpi_ranks, bool root) {
+  const OutputOptions out_opts{.record_wall_clock = !o.reproducible};
+  const std::filesystem::path dir(o.out);
   // Validate every variant before running any, so a bad one fails fast and writes nothing.
   std::vector<nlohmann::json> summaries;
   std::vector<std::string> names;
   for (auto& [name, scenario] : runs) {
     SimulateOptions sim_opts;
-    if (scenario.executor == ExecutorKind::cuda) sim_opts.executor = cuda_executor_factory({});
+    if (scenario.executor == ExecutorKind::cuda) sim_opts.executor = cuda_executor_factory({.mpi_ranks = mpi_ranks});
     const RunResult result = simulate(scenario, sim_opts);
     const nlohmann::json summary = make_summary(result, out_opts);
-    if (!name.empty()) write_run_outputs(result, dir / name, out_opts);
-    else write_run_outputs(result, dir, out_opts);
+    if (root) {
+      if (!name.empty()) write_run_outputs(result, dir / name, out_opts);
+      else write_run_outputs(result, dir, out_opts);
+    }
     summaries.push_back(summary);
     names.push_back(name.empty() ? base.name : name);
   }
+  if (!root) return;
   if (!base.variants.empty()) {
     nlohmann::json top = summaries.front();
     nlohmann::json table = nlohmann::json::array();

@@ -18,6 +18,13 @@ struct StepPair {
   // Per phase (gemm, attention, allreduce, other) on the GPU whose measured step is the longest.
   std::array<double, kPhaseCount> predicted_phase_s{};
   std::array<double, kPhaseCount> measured_phase_s{};
+  // Whether the measuring executor timed this step per phase (the cuda executor times only some
+  // steps so; the others have measured_phase_s all 0).
+  bool measured_phases() const {
+    for (double s : measured_phase_s)
+      if (s > 0) return true;
+    return false;
+  }
   // (predicted - measured) / measured.
   double relative_error() const { return measured_s > 0 ? (predicted_s - measured_s) / measured_s : 0.0; }
   // "decode", "prefill" or "mixed".

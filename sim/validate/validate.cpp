@@ -33,17 +33,31 @@ nlohmann::json throughput_entry(const nlohmann::json& predicted, const nlohmann:
   return {{"predicted", p}, {"measured", m}, {"error", relative_error(p, m)}};
 }
 
+// Per phase, summed over the steps the measuring executor timed per phase.
 nlohmann::json phase_totals(const std::vector<StepPair>& pairs) {
   nlohmann::json out = nlohmann::json::object();
+  std::size_t steps = 0;
+  for (const StepPair& s : pairs) steps += s.measured_phases();
+  out["steps"] = steps;
   for (int p = 0; p < kPhaseCount; ++p) {
     double pred = 0, meas = 0;
     for (const StepPair& s : pairs) {
+      if (!s.measured_phases()) continue;
       pred += s.predicted_phase_s[static_cast<std::size_t>(p)];
       meas += s.measured_phase_s[static_cast<std::size_t>(p)];
     }
     out[phase_name(static_cast<Phase>(p))] = {{"predicted_s", pred}, {"measured_s", meas}, {"error", relative_error(pred, meas)}};
   }
   return out;
+}
+
+// When only some steps were timed per phase: the error on each group apart (the events cost time).
+nlohmann::json error_by_timing(const std::vector<StepPair>& pairs) {
+  std::vector<StepPair> with, without;
+  for (const StepPair& s : pairs) (s.measured_phases() ? with : without).push_back(s);
+  if (with.empty() || without.empty()) return nullptr;
+  return {{"with_phase_events", step_error_stats(with, "decode").to_json()},
+          {"without_phase_events", step_error_stats(without, "decode").to_json()}};
 }
 
 // Per GPU: the KV the scheduler admitted (each request's decode peak) against what the measuring
@@ -116,6 +130,7 @@ ValidationRun validate_scenario(const Scenario& scenario, const std::string& nam
   for (const char* kind : {"decode", "prefill", "mixed"})
     if (const ErrorStats st = step_error_stats(run.pairs, kind); st.steps > 0) r["step_error"][kind] = st.to_json();
   r["phases"] = phase_totals(run.pairs);
+  r["decode_step_error_by_timing"] = error_by_timing(run.pairs);
   r["points"] = report_points(run.pairs, run.predicted, run.measured);
   if (run.error.empty()) {
     r["throughput"] = {{"output_tokens_per_s", throughput_entry(run.predicted_summary, run.measured_summary, "output_tokens_per_s")},

@@ -58,8 +58,8 @@ std::string steps_csv(const std::vector<StepPair>& pairs) {
     out += std::to_string(s.step) + "," + s.kind() + "," + std::to_string(s.decode_requests) + "," +
            std::to_string(s.prefill_tokens) + "," + fixed(s.predicted_s, "%.9g") + "," + fixed(s.measured_s, "%.9g") + "," +
            fixed(s.relative_error(), "%.6f");
-    for (double v : s.predicted_phase_s) out += "," + fixed(v, "%.9g");
-    for (double v : s.measured_phase_s) out += "," + fixed(v, "%.9g");
+    for (double v : s.predicted_phase_s) out.append(",").append(fixed(v, "%.9g"));
+    for (double v : s.measured_phase_s) out.append(",").append(fixed(v, "%.9g"));
     out += "\n";
   }
   return out;

@@ -186,3 +186,41 @@ TEST_CASE("validation files: json, markdown, csv per step, svg") {
   CHECK(std::filesystem::exists(dir.path() / "tensor_parallel" / "measured" / "summary.json"));
   CHECK(read_file(dir.path() / "validation.md").find("| fair_copying |") != std::string::npos);
 }
+
+TEST_CASE("steps timed without phases: phase totals skip them, decode errors are split by timing") {
+  // Roofline times every step; this one drops the per-phase times of odd steps (as the cuda executor
+  // does between its per-phase samples), keeping each step's total.
+  class SampledPhases final : public StepExecutor {
+   public:
+    explicit SampledPhases(std::unique_ptr<StepExecutor> inner) : inner_(std::move(inner)) {}
+    std::string_view name() const override { return "sampled"; }
+    void time_step(const StepPlan& plan, StepTiming& out) override {
+      inner_->time_step(plan, out);
+      if (step_++ % 2 == 1) std::fill(out.phase_s.begin(), out.phase_s.end(), 0.0);
+    }
+   private:
+    std::unique_ptr<StepExecutor> inner_;
+    int step_ = 0;
+  };
+  const ValidationRun run = validate_scenario(
+      small(), "sampled",
+      measured_by([](const ExecutorContext& ctx) { return std::make_unique<SampledPhases>(roofline_for(ctx)); }, "sampled"));
+  REQUIRE(run.error.empty());
+  std::size_t phased = 0;
+  double gemm = 0;
+  for (const StepPair& p : run.pairs) {
+    CHECK(p.measured_s > 0);
+    if (p.step % 2 == 0) {
+      CHECK(p.measured_phases());
+      ++phased;
+      gemm += p.measured_phase_s[static_cast<std::size_t>(Phase::gemm)];
+    } else {
+      CHECK_FALSE(p.measured_phases());
+    }
+  }
+  CHECK(run.report["phases"]["steps"] == phased);
+  CHECK(run.report["phases"]["gemm"]["measured_s"].get<double>() == Approx(gemm));
+  REQUIRE(run.report["decode_step_error_by_timing"].is_object());
+  CHECK(run.report["decode_step_error_by_timing"]["with_phase_events"]["steps"].get<std::size_t>() > 0);
+  CHECK(run.report["decode_step_error_by_timing"]["without_phase_events"]["steps"].get<std::size_t>() > 0);
+}
