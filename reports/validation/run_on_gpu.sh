@@ -7,7 +7,7 @@
 # 3. kvsim validate on every scenario of scenarios/validation/ (1-GPU ones against the 1-GPU profile,
 #    2-GPU ones against the NVLink profile);
 # 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, ops) if time is left.
-# KVSIM_STAGES (default "calib validate tests") picks stages; without "calib" the committed profiles
+# KVSIM_STAGES (default "calib validate mpi tests"; mpi: the 2-GPU scenario again under mpirun) picks stages; without "calib" the committed profiles
 # are used. Everything lands in $OUT: env.json, logs, and validation.tar.gz (profiles, raw JSON, reports).
 set -uo pipefail
 export NCCL_NVLS_ENABLE=0
@@ -16,7 +16,7 @@ DEADLINE=$(( $(date +%s) + ${KVSIM_DEADLINE_S:-570} ))
 left() { echo $(( DEADLINE - $(date +%s) )); }
 mkdir -p "$OUT"
 cd "$(dirname "$0")/../.."
-STAGES=${KVSIM_STAGES:-calib validate tests}
+STAGES=${KVSIM_STAGES:-calib validate mpi tests}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 W=$OUT/work; mkdir -p "$W/raw" "$W/profiles" "$W/runs"
 
@@ -42,7 +42,7 @@ echo "== build"
 t0=$(date +%s)
 cmake --preset gpu -DKVSIM_BENCHMARKS=ON > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 cmake --build build-gpu -j32 --target kvsim kvsim-fit bench_prefill_kernel test_runtime_gpu test_runtime_mpi \
-  test_decode_gpu test_calibration_gpu test_avl_gpu >> "$OUT/build.log" 2>&1 ||
+  test_decode_gpu test_calibration_gpu test_avl_gpu test_validate_mpi >> "$OUT/build.log" 2>&1 ||
   { grep -E "error|FAILED" "$OUT/build.log" | head -40; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"
 B=build-gpu
@@ -79,9 +79,19 @@ has validate && for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistr
   echo "$s rc=$?"; grep -E "^\|" "$W/runs/$s.log" | head -12; grep -iE "error|stopped" "$W/runs/$s.log" | head -5
 done
 
+# The same command under mpirun, one rank per GPU (2-GPU scenarios).
+has mpi && for s in ${KVSIM_VALIDATE_MPI:-llama-3-8b-2gpu}; do
+  P="$W/profiles/h200-nvlink-2gpu.json"; [[ -f $P ]] || P=calibration/profiles/h200/h200-nvlink-2gpu.json
+  if (( $(left) < 60 )); then echo "skip mpi $s: time"; continue; fi
+  echo "-- mpirun -n 2: $s ($(left) s left)"
+  timeout $(( $(left) - 30 )) mpiexec -n 2 --allow-run-as-root --oversubscribe $B/sim/cli/kvsim validate \
+    scenarios/validation/$s.json --profile "$P" --out "$W/runs/$s-mpi" > "$W/runs/$s-mpi.log" 2>&1
+  echo "mpi $s rc=$?"; grep -E "^\|" "$W/runs/$s-mpi.log" | head -12
+done
+
 if has tests && (( $(left) > 90 )); then
   echo "== GPU tests ($(left) s left)"
-  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu' --output-on-failure \
+  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu|validate_mpi' --output-on-failure \
     --timeout 120 > "$OUT/ctest.log" 2>&1
   echo "ctest rc=$?"; grep -E "tests passed|Passed|Failed|Skipped|rel err" "$OUT/ctest.log" | head -20
 fi
