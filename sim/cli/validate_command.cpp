@@ -33,7 +33,7 @@ struct ValidateCliOptions {
   std::string measure = "cuda";
   int layers = 0;
   bool no_warm_up = false;
-  int phase_every = 8;
+  int phase_every = 16;
 };
 
 ExecutorFactory roofline_stand_in() {

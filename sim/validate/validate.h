@@ -4,7 +4,9 @@
 //     GPUs; tests use the roofline model as a stand-in), each step also priced by the calibrated
 //     executor on the identical StepPlan (ComparingExecutor), so per-step errors compare like with like.
 // Throughput compares the two runs; memory compares the KV the measuring executor allocated per GPU
-// (its notes' "kv_bytes_per_gpu", when it reports them) with what the scheduler admitted.
+// (its notes' "kv_bytes_per_gpu", when it reports them) with what the scheduler admitted. When the
+// measuring executor timed only some steps per phase (CUDA events between kernels cost GPU time),
+// per-step errors are over the other steps and phase totals over those; both are said in the report.
 #pragma once
 
 #include <string>

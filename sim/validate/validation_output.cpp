@@ -70,7 +70,8 @@ std::string validation_markdown(const std::string& title, const std::vector<Vali
   std::string md = "# Validation: " + title + "\n\n";
   if (!runs.empty())
     md += "Measured by " + runs.front().report.value("measured_by", "?") + ", predicted by " +
-          runs.front().report.value("predicted_by", "?") + ". Errors are (predicted - measured) / measured.\n\n";
+          runs.front().report.value("predicted_by", "?") + ". Errors are (predicted - measured) / measured; step errors over " +
+          runs.front().report.value("step_error_over", std::string("every step")) + ".\n\n";
   md += "| run | steps | median step error | p90 step error | decode median / p90 | prefill / mixed median | "
         "throughput error | decode tok/s error | KV memory |\n|---|---|---|---|---|---|---|---|---|\n";
   for (const ValidationRun& run : runs) {

@@ -219,6 +219,9 @@ TEST_CASE("steps timed without phases: phase totals skip them, decode errors are
     }
   }
   CHECK(run.report["phases"]["steps"] == phased);
+  // Per-step errors are over the steps without per-phase times (the instrumented ones apart).
+  CHECK(run.report["step_error"]["all"]["steps"] == run.pairs.size() - phased);
+  CHECK(run.report["step_error_over"].get<std::string>().find("without per-phase CUDA events") != std::string::npos);
   CHECK(run.report["phases"]["gemm"]["measured_s"].get<double>() == Approx(gemm));
   REQUIRE(run.report["decode_step_error_by_timing"].is_object());
   CHECK(run.report["decode_step_error_by_timing"]["with_phase_events"]["steps"].get<std::size_t>() > 0);
