@@ -1,8 +1,11 @@
 // kvsim validate SCENARIO --profile FILE [--out DIR] [--measure cuda|roofline] [--layers N] [--no-warm-up]
+//                [--phase-every N]
 // Runs the scenario (each of its variants) on the local GPUs with the cuda executor and in simulation
 // with the calibrated executor of FILE, and writes the comparison (sim/validate/validation_output.h).
 // --measure roofline puts the roofline model in the GPUs' place: the same pipeline without a GPU
-// (a model-against-model comparison, labelled so in every output).
+// (a model-against-model comparison, labelled so in every output). --phase-every N: per-phase CUDA
+// events on every Nth step only, since each event between kernels costs GPU time; per-step errors
+// are then over the other steps (validate.h).
 // Exit status: 0 when every run completed (whether or not it met the targets), 1 when a measured run
 // stopped early (its results up to that step are written), 2 for bad input.
 // Under mpirun with one rank per GPU of the scenario (`mpirun -n G kvsim validate ...`, --measure
