@@ -114,6 +114,7 @@ class CudaExecutor final : public StepExecutor {
     // Steps without per-phase events are scaled whole, which is right only when every layer runs.
     const bool all_layers = options.layers <= 0 || options.layers >= ctx.deployment.model.layers;
     config.phase_every = all_layers ? std::max(options.phase_every, 1) : 1;
+    phase_every_ = config.phase_every;
     const int warm_rows = options.warm_up ? std::max(s.scheduler.max_batched_tokens, s.scheduler.max_batch_size) : 0;
     if (options.mpi_ranks > 1) {
 #if KVSIM_CUDA_MPI
@@ -211,6 +212,7 @@ class CudaExecutor final : public StepExecutor {
     n["layer_scale"] = runtime_->layer_scale();
     n["environment"] = env_;
     n["steps_run"] = steps_;
+    n["phase_every"] = phase_every_;  // per-phase CUDA events on every Nth step; the others timed by their ends
     n["host_wall_s"] = host_wall_s_;
     n["kv_selection"] = "at prefill end each head keeps its most recent `kept` prompt tokens (the budgets are AdaKV's; "
                         "the score-based choice of which tokens is not computed)";
@@ -283,6 +285,7 @@ class CudaExecutor final : public StepExecutor {
 #endif
 
   int layers_, gpus_;
+  int phase_every_ = 1;
   bool distributed_ = false;
   std::unique_ptr<runtime::DecoderRuntime> runtime_;
   nlohmann::json env_, ranks_;
