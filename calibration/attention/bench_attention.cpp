@@ -71,6 +71,20 @@ struct CacheSets {
   }
 };
 
+// Seconds per launch of a kernel with one Params struct (decode, A-VL sparse) over the rotating K/V
+// sets of `cache`, after checking it is supported and sizing its workspace.
+template <class Params>
+double time_over_cache_sets(Params& p, const CacheSets& cache, DeviceBuffer<uint8_t>& workspace) {
+  if (auto s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
+  workspace.resize(std::max<std::size_t>(kernels::workspace_bytes(p), 1));
+  return time_launches(
+      [&](int i) {
+        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
+        kernels::run(p, workspace.data(), stream());
+      },
+      stream());
+}
+
 void fail(benchmark::State& state, const std::exception& e) { state.SkipWithError(e.what()); }
 
 // range: requests, mean length, group, skew (0 uniform; 1 lognormal sigma 1 across segments).
@@ -94,14 +108,7 @@ void bm_decode(benchmark::State& state, int requests, int mean_len, int group, i
   DeviceBuffer<uint8_t> workspace;
   kernels::DecodeParams p{.q = arena().at(7 << 20, qn), .cache = cache.views[0], .plan = &plan, .layer = 0,
                           .group_size = group, .out = out.data()};
-  if (auto s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
-  workspace.resize(std::max<std::size_t>(kernels::workspace_bytes(p), 1));
-  const double seconds = time_launches(
-      [&](int i) {
-        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
-        kernels::run(p, workspace.data(), stream());
-      },
-      stream());
+  const double seconds = time_over_cache_sets(p, cache, workspace);
   const double tokens = std::accumulate(lengths.begin(), lengths.end(), 0.0);
   report(state, seconds);
   state.counters["requests"] = requests;
@@ -145,14 +152,7 @@ void bm_avl_sparse(benchmark::State& state, int requests, int attended) try {
   DeviceBuffer<uint8_t> workspace;
   kernels::AvlSparseParams p{.q = arena().at(9 << 20, qn), .cache = cache.views[0], .requests = dreqs.data(),
                              .core_idx = dcore.data(), .plan = &plan, .layer = 0, .group_size = 1, .out = out.data()};
-  if (auto s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
-  workspace.resize(std::max<std::size_t>(kernels::workspace_bytes(p), 1));
-  const double seconds = time_launches(
-      [&](int i) {
-        p.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
-        kernels::run(p, workspace.data(), stream());
-      },
-      stream());
+  const double seconds = time_over_cache_sets(p, cache, workspace);
   const double tokens = static_cast<double>(segs) * (prefix + core + text);
   report(state, seconds);
   state.counters["requests"] = requests;
