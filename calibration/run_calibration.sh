@@ -12,7 +12,9 @@
 # The prefill stage times kvsim's own prefill kernel (calibration/prefill/bench_prefill_kernel) into
 # prefill.json, which is fitted, and PyTorch SDPA (calibration/prefill/bench_prefill.py, where PyTorch
 # is installed) into prefill_sdpa.json, a reference that the fit leaves out.
-# KVSIM_CALIB_STAGES (default "build gemm ops attention prefill allreduce fit") picks stages.
+# KVSIM_CALIB_STAGES (default "build gemm ops attention prefill allreduce fit") picks stages; the
+# build stage builds only the benchmarks of the stages picked. KVSIM_BENCH_FILTER_<stage> (e.g.
+# KVSIM_BENCH_FILTER_attention='^(decode|avl_sparse)/') passes --benchmark_filter to that stage.
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0), as the shared GPU hosts require.
 set -uo pipefail
 OUT=${1:?usage: run_calibration.sh OUT_DIR [PROFILE_NAME]}
@@ -47,6 +49,11 @@ env = {
   "host_kernel": platform.release(),
   "commit": commit,
   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+  # NCCL from its header (the library the benchmarks link); torch's copy, if any, may differ.
+  "nccl": sh("h=$(ls /usr/include/nccl.h /usr/local/cuda/include/nccl.h 2>/dev/null | head -1); "
+             "[ -n \"$h\" ] && awk '/#define NCCL_(MAJOR|MINOR|PATCH) /{v[$2]=$3} END{print v[\"NCCL_MAJOR\"]\".\"v[\"NCCL_MINOR\"]\".\"v[\"NCCL_PATCH\"]}' \"$h\""),
+  "nccl_nvls_enable": os.environ.get("NCCL_NVLS_ENABLE", ""),
+  "stages": os.environ.get("KVSIM_CALIB_STAGES", "build gemm ops attention prefill allreduce fit"),
 }
 json.dump(env, open(sys.argv[1], "w"), indent=1)
 print(json.dumps(env))
@@ -56,8 +63,16 @@ if has build; then
   say "configure + build ($B)"
   t0=$(date +%s)
   cmake --preset gpu -DKVSIM_BENCHMARKS=ON >> "$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
-  # One target at a time, so that a half-finished change elsewhere stops only what depends on it.
-  for t in bench_gemm bench_ops bench_attention bench_prefill_kernel $([[ $GPUS -ge 2 ]] && echo bench_allreduce) kvsim-fit; do
+  # One target at a time, so that a half-finished change elsewhere stops only what depends on it;
+  # only the benchmarks of the chosen stages (and kvsim-fit with the fit stage).
+  TARGETS=""
+  has gemm && TARGETS+=" bench_gemm"
+  has ops && TARGETS+=" bench_ops"
+  has attention && TARGETS+=" bench_attention"
+  has prefill && TARGETS+=" bench_prefill_kernel"
+  has allreduce && [[ $GPUS -ge 2 ]] && TARGETS+=" bench_allreduce"
+  has fit && [[ -z ${KVSIM_FIT:-} ]] && TARGETS+=" kvsim-fit"
+  for t in $TARGETS; do
     cmake --build $B -j"$(nproc)" --target $t >> "$LOG" 2>&1 || say "$t did not build"
   done
   say "built in $(( $(date +%s) - t0 )) s"
@@ -66,9 +81,11 @@ fi
 bench() {  # name, command...
   local name=$1; shift
   [[ -x $1 ]] || { say "$name skipped: $1 was not built"; return; }
-  say "$name"
+  local fv="KVSIM_BENCH_FILTER_$name" filter=()
+  [[ -n ${!fv:-} ]] && filter=(--benchmark_filter="${!fv}")
+  say "$name ${filter[*]}"
   local t0=$(date +%s)
-  timeout 300 "$@" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json >> "$LOG" 2>&1 ||
+  timeout 300 "$@" "${filter[@]}" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json >> "$LOG" 2>&1 ||
     echo "$name exited with $?" | tee -a "$LOG"
   say "$name took $(( $(date +%s) - t0 )) s"
 }

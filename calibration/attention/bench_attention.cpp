@@ -17,6 +17,11 @@
 //                B prompts of n tokens, 8 kv heads: segments S = B x 8, B in {1,...,32} (steps of
 //                x1.5 / x1.33) x n in {512,...,32768} (sqrt(2) steps)
 // Inputs are random bf16 slices of one large buffer, rotated so the working set exceeds the L2.
+// decode and avl_sparse are called exactly as the runtime calls decode (kernels/runtime/
+// decoder_layers.cpp): queries read in place from rows of a fused QKV projection output (row stride
+// q | k | v = (kv_heads * group + 2 * kv_heads) * head_dim, q_row = b), outputs written to rows of
+// the attention buffer (out_row_stride = kv_heads * group * head_dim), row_kv_heads = kv_heads,
+// zero_empty = true, one DecodePlan of decode_schedule_config_for_device(head_dim).
 //
 //   build-gpu/calibration/attention/bench_attention --benchmark_out=attention.json --benchmark_out_format=json
 //
@@ -71,6 +76,30 @@ struct CacheSets {
   }
 };
 
+// The runtime's row mapping on p (DecodeParams or AvlSparseParams): request b's query is row b of a
+// fused QKV output (row stride q | k | v), its output row b of the attention buffer (packed q heads).
+struct RuntimeRows {
+  DeviceBuffer<int32_t> q_row;
+  int64_t q_stride, out_stride;
+  RuntimeRows(int requests, int kv_heads, int group)
+      : q_row(identity(requests)), q_stride(int64_t{kv_heads} * (group + 2) * kD),
+        out_stride(int64_t{kv_heads} * group * kD) {}
+  static std::vector<int32_t> identity(int n) {
+    std::vector<int32_t> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }
+  std::size_t q_elems(int requests) const { return static_cast<std::size_t>(requests) * static_cast<std::size_t>(q_stride); }
+  template <class Params>
+  void apply(Params& p, int kv_heads) const {
+    p.q_row = q_row.data();
+    p.q_row_stride = q_stride;
+    p.out_row_stride = out_stride;
+    p.row_kv_heads = kv_heads;
+    p.zero_empty = true;
+  }
+};
+
 // Seconds per launch of a kernel with one Params struct (decode, A-VL sparse) over the rotating K/V
 // sets of `cache`, after checking it is supported and sizing its workspace.
 template <class Params>
@@ -104,10 +133,12 @@ void bm_decode(benchmark::State& state, int requests, int mean_len, int group, i
   kernels::DecodePlan plan(kernels::decode_schedule_config_for_device(kD));
   plan.update(lengths, 1, segs, stream());
   const std::size_t qn = static_cast<std::size_t>(segs) * group * kD;
+  const RuntimeRows rows(requests, kv_heads, group);
   DeviceBuffer<bf16> out(qn);
   DeviceBuffer<uint8_t> workspace;
-  kernels::DecodeParams p{.q = arena().at(7 << 20, qn), .cache = cache.views[0], .plan = &plan, .layer = 0,
-                          .group_size = group, .out = out.data()};
+  kernels::DecodeParams p{.q = arena().at(7 << 20, rows.q_elems(requests)), .cache = cache.views[0], .plan = &plan,
+                          .layer = 0, .group_size = group, .out = out.data()};
+  rows.apply(p, kv_heads);
   const double seconds = time_over_cache_sets(p, cache, workspace);
   const double tokens = std::accumulate(lengths.begin(), lengths.end(), 0.0);
   report(state, seconds);
@@ -148,10 +179,13 @@ void bm_avl_sparse(benchmark::State& state, int requests, int attended) try {
   kernels::DecodePlan plan(kernels::decode_schedule_config_for_device(kD));
   plan.update(attended, 1, segs, stream());
   const std::size_t qn = static_cast<std::size_t>(segs) * kD;
+  const RuntimeRows rows(requests, kv_heads, 1);
   DeviceBuffer<bf16> out(qn);
   DeviceBuffer<uint8_t> workspace;
-  kernels::AvlSparseParams p{.q = arena().at(9 << 20, qn), .cache = cache.views[0], .requests = dreqs.data(),
-                             .core_idx = dcore.data(), .plan = &plan, .layer = 0, .group_size = 1, .out = out.data()};
+  kernels::AvlSparseParams p{.q = arena().at(9 << 20, rows.q_elems(requests)), .cache = cache.views[0],
+                             .requests = dreqs.data(), .core_idx = dcore.data(), .plan = &plan, .layer = 0,
+                             .group_size = 1, .out = out.data()};
+  rows.apply(p, kv_heads);
   const double seconds = time_over_cache_sets(p, cache, workspace);
   const double tokens = static_cast<double>(segs) * (prefix + core + text);
   report(state, seconds);

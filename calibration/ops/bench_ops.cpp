@@ -1,7 +1,13 @@
 // Google Benchmark of the elementwise kernels of a decoder layer (kernels/ops): RMSNorm, RoPE and
 // SiLU*mul alone, and "elementwise", the bundle TpStepComposer charges to OpCosts::elementwise_s
-// once per layer (RMSNorm, RoPE on q and k, residual add, RMSNorm, SiLU*mul, residual add: six
-// launches). Every kernel is first checked against its CPU reference (kernels/ops/ops_reference.h);
+// once per layer: what the runtime launches outside GEMMs, attention and all-reduce in one decoder
+// layer (kernels/runtime/decoder_layers.cpp, its "other" phase), exactly as it launches them:
+// RMSNorm with the previous residual add fused in, RoPE on q and k inside the fused QKV rows (row
+// stride q | k | v), the K/V write of each row's new token into the cache (the runtime's write_kv),
+// RMSNorm with the attention residual fused in, SiLU*mul: five launches. (Before 2026-11-30 the
+// bundle was six launches, RMSNorm, RoPE on packed q and k, add, RMSNorm, SiLU*mul, add: the
+// runtime has fused the adds into the norms since run 2 of reports/validation and writes K/V.)
+// Every kernel is first checked against its CPU reference (kernels/ops/ops_reference.h);
 // a mismatch ends the program with status 1 before any timing.
 //
 //   cmake --build build-gpu --target bench_ops
@@ -15,11 +21,16 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <numeric>
 #include <random>
+#include <span>
+#include <vector>
 
 #include "calibration/common/bench_util.h"
+#include "kernels/common/device_buffer.h"
 #include "kernels/ops/ops.h"
 #include "kernels/ops/ops_reference.h"
+#include "kernels/runtime/runtime_kernels.h"
 
 namespace kvsim::calib {
 namespace {
@@ -94,7 +105,7 @@ bool check_kernels() {
 
 // The buffers of one layer's elementwise work for `rows` tokens, carved from the random arena.
 struct LayerBuffers {
-  bf16 *x, *h, *q, *k, *attn, *gate_up, *act, *mlp, *w;
+  bf16 *x, *h, *q, *k, *attn, *gate_up, *act, *mlp, *w, *qkv;
 };
 
 struct Shape {
@@ -106,21 +117,39 @@ std::size_t align128(std::size_t n) { return (n + 127) / 128 * 128; }
 
 void bm_elementwise(benchmark::State& state, int64_t rows, Shape s, int which) {
   const std::size_t R = static_cast<std::size_t>(rows);
+  // qkv: the fused projection's rows, q | k | v (the runtime's layout, row stride S).
+  const int64_t S = int64_t{s.q_heads + 2 * s.kv_heads} * s.head_dim;
   const std::size_t sizes[] = {R * s.hidden, R * s.hidden, R * s.q_heads * s.head_dim, R * s.kv_heads * s.head_dim,
-                               R * s.hidden, R * 2 * s.ffn_shard, R * s.ffn_shard, R * s.hidden, std::size_t(s.hidden)};
+                               R * s.hidden, R * 2 * s.ffn_shard, R * s.ffn_shard, R * s.hidden, std::size_t(s.hidden),
+                               R * static_cast<std::size_t>(S)};
   std::size_t set = 0;
   for (std::size_t n : sizes) set += align128(n);
   const int sets = rotation_sets(2.0 * static_cast<double>(set), 64);
   std::vector<LayerBuffers> bufs;
   for (int i = 0; i < sets; ++i) {
     bf16* p = arena().at(static_cast<std::size_t>(i) * (set + 4096), set);
-    bf16* parts[9];
-    for (int j = 0; j < 9; ++j) {
+    bf16* parts[10];
+    for (int j = 0; j < 10; ++j) {
       parts[j] = p;
       p += align128(sizes[j]);
     }
-    bufs.push_back({parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8]});
+    bufs.push_back({parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9]});
   }
+  // The cache the bundle's K/V write fills: one segment of capacity 1 per (row, kv head), each row's
+  // token written at row 0 of its segments (the runtime: row_request[t] = request, dest_row per head).
+  const std::size_t segs = R * static_cast<std::size_t>(s.kv_heads);
+  std::vector<int64_t> h_offset(segs);
+  std::iota(h_offset.begin(), h_offset.end(), int64_t{0});
+  const std::vector<int32_t> h_capacity(segs, 1), h_length(segs, 0), h_dest(segs, 0);
+  std::vector<int32_t> h_row_req(R);
+  std::iota(h_row_req.begin(), h_row_req.end(), 0);
+  kernels::DeviceBuffer<int64_t> d_offset{std::span<const int64_t>(h_offset)};
+  kernels::DeviceBuffer<int32_t> d_capacity{std::span<const int32_t>(h_capacity)},
+      d_length{std::span<const int32_t>(h_length)}, d_dest{std::span<const int32_t>(h_dest)},
+      d_row_req{std::span<const int32_t>(h_row_req)};
+  kernels::DeviceBuffer<bf16> cache_k(segs * s.head_dim), cache_v(segs * s.head_dim);
+  const kernels::KvCacheView cache{cache_k.data(), cache_v.data(), d_offset.data(), d_capacity.data(),
+                                   d_length.data(), static_cast<int>(rows), s.kv_heads, s.head_dim};
   int32_t* pos = nullptr;
   {
     std::vector<int32_t> hp(R);
@@ -139,8 +168,21 @@ void bm_elementwise(benchmark::State& state, int64_t rows, Shape s, int which) {
   auto silu = [&](const LayerBuffers& b) {
     kernels::run(kernels::SiluMulParams{.gate_up = b.gate_up, .out = b.act, .rows = rows, .width = s.ffn_shard}, st);
   };
-  auto add = [&](const LayerBuffers& b, const bf16* y) {
-    kernels::run(kernels::AddParams{.x = b.x, .y = y, .count = static_cast<int64_t>(R) * s.hidden}, st);
+  // The runtime's layer, as decoder_layers.cpp launches it.
+  auto norm_residual = [&](const LayerBuffers& b, const bf16* residual) {
+    kernels::run(kernels::RmsNormParams{.x = b.x, .weight = b.w, .y = b.h, .rows = rows, .hidden = s.hidden,
+                                        .residual = residual, .sum = b.x}, st);
+  };
+  auto rope_fused = [&](const LayerBuffers& b) {
+    kernels::run(kernels::RopeParams{.q = b.qkv, .k = b.qkv + int64_t{s.q_heads} * s.head_dim, .positions = pos,
+                                     .tokens = rows, .q_heads = s.q_heads, .kv_heads = s.kv_heads,
+                                     .head_dim = s.head_dim, .q_stride = S, .k_stride = S}, st);
+  };
+  auto write_kv = [&](const LayerBuffers& b) {
+    const bf16* k = b.qkv + int64_t{s.q_heads} * s.head_dim;
+    runtime::write_kv({.k = k, .v = k + int64_t{s.kv_heads} * s.head_dim, .row_request = d_row_req.data(),
+                       .dest_row = d_dest.data(), .rows = rows, .src_heads = s.kv_heads, .cache = cache,
+                       .src_stride = S}, st);
   };
   double bytes = 0;
   double seconds = 0;
@@ -164,12 +206,11 @@ void bm_elementwise(benchmark::State& state, int64_t rows, Shape s, int which) {
       seconds = time_launches(
           [&](int i) {
             const LayerBuffers& b = pick(i);
-            rms(b);
-            rope(b);
-            add(b, b.attn);
-            rms(b);
+            norm_residual(b, b.mlp);
+            rope_fused(b);
+            write_kv(b);
+            norm_residual(b, b.attn);
             silu(b);
-            add(b, b.mlp);
           },
           st, TimingConfig{.samples = 15, .target_sample_s = 4e-3});
   }
