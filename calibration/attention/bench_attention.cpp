@@ -17,11 +17,12 @@
 //                B prompts of n tokens, 8 kv heads: segments S = B x 8, B in {1,...,32} (steps of
 //                x1.5 / x1.33) x n in {512,...,32768} (sqrt(2) steps)
 // Inputs are random bf16 slices of one large buffer, rotated so the working set exceeds the L2.
-// decode and avl_sparse are called exactly as the runtime calls decode (kernels/runtime/
-// decoder_layers.cpp): queries read in place from rows of a fused QKV projection output (row stride
-// q | k | v = (kv_heads * group + 2 * kv_heads) * head_dim, q_row = b), outputs written to rows of
-// the attention buffer (out_row_stride = kv_heads * group * head_dim), row_kv_heads = kv_heads,
-// zero_empty = true, one DecodePlan of decode_schedule_config_for_device(head_dim).
+// decode is called exactly as the runtime calls it (kernels/runtime/decoder_layers.cpp): queries
+// read in place from rows of a fused QKV projection output (row stride q | k | v = (kv_heads * group
+// + 2 * kv_heads) * head_dim, q_row = b), outputs written to rows of the attention buffer
+// (out_row_stride = kv_heads * group * head_dim), row_kv_heads = kv_heads, zero_empty = true, one
+// DecodePlan of decode_schedule_config_for_device(head_dim). avl_sparse (same split-KV kernel, rows
+// read through the index list) keeps packed q and out: the runtime does not run it yet.
 //
 //   build-gpu/calibration/attention/bench_attention --benchmark_out=attention.json --benchmark_out_format=json
 //
@@ -90,8 +91,7 @@ struct RuntimeRows {
     return v;
   }
   std::size_t q_elems(int requests) const { return static_cast<std::size_t>(requests) * static_cast<std::size_t>(q_stride); }
-  template <class Params>
-  void apply(Params& p, int kv_heads) const {
+  void apply(kernels::DecodeParams& p, int kv_heads) const {
     p.q_row = q_row.data();
     p.q_row_stride = q_stride;
     p.out_row_stride = out_stride;
@@ -179,13 +179,10 @@ void bm_avl_sparse(benchmark::State& state, int requests, int attended) try {
   kernels::DecodePlan plan(kernels::decode_schedule_config_for_device(kD));
   plan.update(attended, 1, segs, stream());
   const std::size_t qn = static_cast<std::size_t>(segs) * kD;
-  const RuntimeRows rows(requests, kv_heads, 1);
   DeviceBuffer<bf16> out(qn);
   DeviceBuffer<uint8_t> workspace;
-  kernels::AvlSparseParams p{.q = arena().at(9 << 20, rows.q_elems(requests)), .cache = cache.views[0],
-                             .requests = dreqs.data(), .core_idx = dcore.data(), .plan = &plan, .layer = 0,
-                             .group_size = 1, .out = out.data()};
-  rows.apply(p, kv_heads);
+  kernels::AvlSparseParams p{.q = arena().at(9 << 20, qn), .cache = cache.views[0], .requests = dreqs.data(),
+                             .core_idx = dcore.data(), .plan = &plan, .layer = 0, .group_size = 1, .out = out.data()};
   const double seconds = time_over_cache_sets(p, cache, workspace);
   const double tokens = static_cast<double>(segs) * (prefix + core + text);
   report(state, seconds);
