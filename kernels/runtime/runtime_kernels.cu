@@ -84,4 +84,46 @@ void copy_blocks(const CopyBlocksParams& p, cudaStream_t stream) {
   KVSIM_CUDA_CHECK_LAUNCH();
 }
 
+// gelu (see runtime_kernels.h): vectorized (8 bf16 per thread step) or scalar.
+namespace {
+
+__device__ inline float gelu_value(float x, bool quick) {
+  return quick ? x / (1.0f + __expf(-1.702f * x)) : 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
+
+__global__ void gelu_vec_kernel(GeluParams p) {
+  const int64_t n = p.count / 8;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    uint4 raw = reinterpret_cast<const uint4*>(p.x)[i];
+    __nv_bfloat162* h2 = reinterpret_cast<__nv_bfloat162*>(&raw);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const float2 f = __bfloat1622float2(h2[e]);
+      h2[e] = __floats2bfloat162_rn(gelu_value(f.x, p.quick), gelu_value(f.y, p.quick));
+    }
+    reinterpret_cast<uint4*>(p.y)[i] = raw;
+  }
+}
+
+__global__ void gelu_scalar_kernel(GeluParams p) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < p.count; i += int64_t{gridDim.x} * blockDim.x)
+    p.y[i] = __float2bfloat16(gelu_value(__bfloat162float(p.x[i]), p.quick));
+}
+
+}  // namespace
+
+void gelu(const GeluParams& p, cudaStream_t stream) {
+  if (p.count < 0) throw std::invalid_argument("gelu: negative count");
+  if (p.count == 0) return;
+  const bool vec = p.count % 8 == 0 && reinterpret_cast<uintptr_t>(p.x) % 16 == 0 &&
+                   reinterpret_cast<uintptr_t>(p.y) % 16 == 0;
+  const int64_t work = vec ? p.count / 8 : p.count;
+  const int blocks = static_cast<int>(std::min<int64_t>((work + 255) / 256, 65536));
+  if (vec)
+    gelu_vec_kernel<<<blocks, 256, 0, stream>>>(p);
+  else
+    gelu_scalar_kernel<<<blocks, 256, 0, stream>>>(p);
+  KVSIM_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace kvsim::runtime

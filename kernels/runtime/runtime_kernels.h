@@ -75,4 +75,16 @@ struct CopyBlocksParams {
 };
 void copy_blocks(const CopyBlocksParams& p, cudaStream_t stream);
 
+// gelu: y[i] = gelu(x[i]) elementwise (y may alias x), fp32 inside, for the vision tower
+// (vision_tower.h). Exact (erf) GELU, torch.nn.GELU() as LLaVA's projector has it; or with
+// `quick`, CLIP's quick_gelu x * sigmoid(1.702 x) (openai/clip-vit-large-patch14-336 hidden_act).
+// 16-byte loads when count is a multiple of 8 and the pointers are 16-byte aligned.
+struct GeluParams {
+  const __nv_bfloat16* x = nullptr;
+  __nv_bfloat16* y = nullptr;
+  int64_t count = 0;
+  bool quick = false;
+};
+void gelu(const GeluParams& p, cudaStream_t stream);
+
 }  // namespace kvsim::runtime
