@@ -20,20 +20,27 @@ template <int D>
 __global__ void __launch_bounds__(kScoreThreads) image_scores_kernel(AvlImageScoresParams p, float scale) {
   extern __shared__ float sh[];
   const int request = blockIdx.y;
-  const int heads = p.cache.num_kv_heads * p.group_size;
+  const int row = p.q_row != nullptr ? p.q_row[request] : request;
+  if (row < 0) return;
+  const int kv_heads = p.row_kv_heads > 0 ? p.row_kv_heads : p.cache.num_kv_heads;
+  const int heads = kv_heads * p.group_size;
+  const int64_t stride = p.q_row_stride != 0 ? p.q_row_stride : int64_t{p.cache.num_kv_heads} * p.group_size * D;
   float* q = sh;               // [heads][D]
   float* lse = sh + heads * D; // [heads]
-  for (int i = threadIdx.x; i < heads * D; i += kScoreThreads)
-    q[i] = __bfloat162float(p.q[static_cast<int64_t>(request) * heads * D + i]);
-  for (int i = threadIdx.x; i < heads; i += kScoreThreads) lse[i] = p.lse[static_cast<int64_t>(request) * heads + i];
+  for (int i = threadIdx.x; i < heads * D; i += kScoreThreads) q[i] = __bfloat162float(p.q[row * stride + i]);
+  for (int i = threadIdx.x; i < heads; i += kScoreThreads)
+    lse[i] = p.lse[static_cast<int64_t>(request) * p.cache.num_kv_heads * p.group_size + i];
   __syncthreads();
 
   const AvlRequest r = p.requests[request];
   const int token = blockIdx.x * kScoreThreads + threadIdx.x;
   if (token >= r.num_secondary) return;
   float total = 0.0f;
-  for (int kvh = 0; kvh < p.cache.num_kv_heads; ++kvh) {
+  int counted = 0;
+  for (int kvh = 0; kvh < kv_heads; ++kvh) {
     const int seg = request * p.cache.num_kv_heads + kvh;
+    if (p.lengths != nullptr && p.lengths[seg] < r.prefix_len + r.num_secondary) continue;  // not served here
+    counted += p.group_size;
     const uint4* krow =
         reinterpret_cast<const uint4*>(p.cache.k + (p.cache.offset[seg] + r.prefix_len + token) * D);
     float dot[kMaxGroup] = {};
@@ -54,7 +61,7 @@ __global__ void __launch_bounds__(kScoreThreads) image_scores_kernel(AvlImageSco
     for (int g = 0; g < kMaxGroup; ++g)
       if (g < p.group_size) total += expf(dot[g] * scale - lse[kvh * p.group_size + g]);
   }
-  p.scores[static_cast<int64_t>(request) * p.score_stride + token] = total / static_cast<float>(heads);
+  p.scores[static_cast<int64_t>(request) * p.score_stride + token] = counted > 0 ? total / static_cast<float>(counted) : 0.0f;
 }
 
 // Row descriptors of the core top-k: one row per request.
@@ -78,6 +85,10 @@ Support supported(const AvlImageScoresParams& p) {
   if (p.q == nullptr || p.lse == nullptr || p.scores == nullptr || p.requests == nullptr || p.cache.k == nullptr)
     return Support::no("avl_image_scores: q, lse, scores, requests and cache.k must be set");
   if (p.score_stride < p.max_secondary) return Support::no("avl_image_scores: score_stride < max_secondary");
+  if (p.row_kv_heads < 0 || p.row_kv_heads > p.cache.num_kv_heads)
+    return Support::no("avl_image_scores: row_kv_heads must be 0..num_kv_heads");
+  if (p.q_row_stride < 0 || p.q_row_stride % 8 != 0)
+    return Support::no("avl_image_scores: q_row_stride must be a non-negative multiple of 8");
   const std::size_t smem = static_cast<std::size_t>(p.cache.num_kv_heads) * p.group_size * (D + 1) * sizeof(float);
   if (smem > 200 * 1024) return Support::no("avl_image_scores: too many q heads for shared memory");
   return Support::yes();

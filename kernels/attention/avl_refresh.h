@@ -28,6 +28,15 @@ struct AvlImageScoresParams {
   int max_secondary = 0;                 // host bound on num_secondary (sizes the grid)
   float* scores = nullptr;               // [num_requests][score_stride]
   int score_stride = 0;
+  // Optional, for a runtime that keeps queries in its activation rows and pads head slots:
+  // request b's query is row q_row[b] of q (q_row_stride elements apart; 0: packed); q_row[b] < 0
+  // skips the request (its scores are not written). Kv heads at or past row_kv_heads (0: all), and
+  // kv heads whose segment is shorter than prefix_len + num_secondary in `lengths` (a head copy that
+  // does not serve the request), take no part: the score is the mean over the q heads that do.
+  const int32_t* q_row = nullptr;        // device [num_requests]
+  int64_t q_row_stride = 0;
+  int row_kv_heads = 0;
+  const int32_t* lengths = nullptr;      // device [num_requests * num_kv_heads]: live rows per segment
 };
 
 struct AvlSelectCoreParams {

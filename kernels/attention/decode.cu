@@ -62,29 +62,45 @@ std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_d
   return static_cast<std::size_t>(plan->max_items_per_layer()) * group * (head_dim + 1) * sizeof(float);
 }
 
+Support check_row_mapping(const RowMapping& m, const KvCacheView& c, const DecodePlan* plan, int layer, int group,
+                          const char* who) {
+  const std::string w = who;
+  const int kv = c.num_kv_heads;
+  if (m.row_kv_heads < 0 || m.row_kv_heads > kv)
+    return Support::no(w + ": row_kv_heads must be 0..num_kv_heads (" + std::to_string(kv) + ")");
+  const int row_heads = m.row_kv_heads == 0 ? kv : m.row_kv_heads;
+  const int64_t packed = int64_t{row_heads} * group * c.head_dim;
+  if (m.q_row_stride < 0 || (m.q_row_stride != 0 && m.q_row_stride < packed) || m.q_row_stride % 2 != 0)
+    return Support::no(w + ": q_row_stride must be 0 or an even value >= row_kv_heads * group_size * head_dim (" +
+                       std::to_string(packed) + ")");
+  if (m.out_row_stride < 0 || (m.out_row_stride != 0 && m.out_row_stride < packed))
+    return Support::no(w + ": out_row_stride must be 0 or >= row_kv_heads * group_size * head_dim (" +
+                       std::to_string(packed) + ")");
+  if (row_heads < kv) {  // head slots the rows do not hold must have no work (host lengths, cheap)
+    const LayerSchedule& s = plan->host_schedule(layer);
+    for (std::size_t seg = 0; seg < s.segments.size(); ++seg)
+      if (static_cast<int>(seg % static_cast<std::size_t>(kv)) >= row_heads && s.segments[seg].count != 0)
+        return Support::no(w + ": segment " + std::to_string(seg) + " has tokens but its kv head is past row_kv_heads (" +
+                           std::to_string(row_heads) + ")");
+  }
+  return Support::yes();
+}
+
+void apply_row_mapping(DecodeArgs& a, const RowMapping& m, const KvCacheView& c, int group) {
+  a.q_row = m.q_row;
+  a.row_kv_heads = m.row_kv_heads != 0 ? m.row_kv_heads : c.num_kv_heads;
+  const int64_t packed = int64_t{a.row_kv_heads} * group * c.head_dim;
+  a.q_stride = m.q_row_stride != 0 ? m.q_row_stride : packed;
+  a.out_stride = m.out_row_stride != 0 ? m.out_row_stride : packed;
+  a.zero_empty = m.zero_empty;
+}
+
 }  // namespace detail
 
 Support supported(const DecodeParams& p) {
   if (Support s = detail::check_decode_common(p.q, p.cache, p.plan, p.layer, p.group_size, p.out, "decode"); !s) return s;
-  const int kv = p.cache.num_kv_heads;
-  if (p.row_kv_heads < 0 || p.row_kv_heads > kv)
-    return Support::no("decode: row_kv_heads must be 0..num_kv_heads (" + std::to_string(kv) + ")");
-  const int row_heads = p.row_kv_heads == 0 ? kv : p.row_kv_heads;
-  const int64_t packed = int64_t{row_heads} * p.group_size * p.cache.head_dim;
-  if (p.q_row_stride < 0 || (p.q_row_stride != 0 && p.q_row_stride < packed) || p.q_row_stride % 2 != 0)
-    return Support::no("decode: q_row_stride must be 0 or an even value >= row_kv_heads * group_size * head_dim (" +
-                       std::to_string(packed) + ")");
-  if (p.out_row_stride < 0 || (p.out_row_stride != 0 && p.out_row_stride < packed))
-    return Support::no("decode: out_row_stride must be 0 or >= row_kv_heads * group_size * head_dim (" +
-                       std::to_string(packed) + ")");
-  if (row_heads < kv) {  // head slots the rows do not hold must have no work (host lengths, cheap)
-    const LayerSchedule& s = p.plan->host_schedule(p.layer);
-    for (std::size_t seg = 0; seg < s.segments.size(); ++seg)
-      if (static_cast<int>(seg % static_cast<std::size_t>(kv)) >= row_heads && s.segments[seg].count != 0)
-        return Support::no("decode: segment " + std::to_string(seg) + " has tokens but its kv head is past row_kv_heads (" +
-                           std::to_string(row_heads) + ")");
-  }
-  return Support::yes();
+  return detail::check_row_mapping({p.q_row, p.q_row_stride, p.out_row_stride, p.row_kv_heads, p.zero_empty}, p.cache,
+                                   p.plan, p.layer, p.group_size, "decode");
 }
 
 std::size_t workspace_bytes(const DecodeParams& p) {
@@ -94,12 +110,8 @@ std::size_t workspace_bytes(const DecodeParams& p) {
 void run(const DecodeParams& p, void* workspace, cudaStream_t stream) {
   const DecodePlan::Layer layer = p.plan->layer(p.layer);
   detail::DecodeArgs a = detail::make_decode_args(p.q, p.cache, layer, p.group_size, p.scale, p.out, p.lse, workspace);
-  a.q_row = p.q_row;
-  a.row_kv_heads = p.row_kv_heads != 0 ? p.row_kv_heads : p.cache.num_kv_heads;
-  const int64_t packed = int64_t{a.row_kv_heads} * p.group_size * p.cache.head_dim;
-  a.q_stride = p.q_row_stride != 0 ? p.q_row_stride : packed;
-  a.out_stride = p.out_row_stride != 0 ? p.out_row_stride : packed;
-  a.zero_empty = p.zero_empty;
+  detail::apply_row_mapping(a, {p.q_row, p.q_row_stride, p.out_row_stride, p.row_kv_heads, p.zero_empty}, p.cache,
+                            p.group_size);
   // Without zeros for empty segments, the merge kernel is only needed for split segments.
   const bool merge = p.zero_empty ? layer.needs_merge : layer.has_split;
   if (!p.zero_empty && layer.num_items == 0) return;  // nothing to compute, nothing to write

@@ -428,6 +428,19 @@ DecodeArgs make_decode_args(const __nv_bfloat16* q, const KvCacheView& c, const 
                             int group, float scale, __nv_bfloat16* out, float* lse, void* workspace);
 std::size_t decode_workspace_bytes(const DecodePlan* plan, int group, int head_dim);
 
+// The optional row mapping of DecodeParams / AvlSparseParams (see decode.h), checked and applied
+// the same way for both (defined in decode.cu).
+struct RowMapping {
+  const int32_t* q_row = nullptr;
+  int64_t q_row_stride = 0;
+  int64_t out_row_stride = 0;
+  int row_kv_heads = 0;
+  bool zero_empty = true;
+};
+Support check_row_mapping(const RowMapping& m, const KvCacheView& c, const DecodePlan* plan, int layer, int group,
+                          const char* who);
+void apply_row_mapping(DecodeArgs& a, const RowMapping& m, const KvCacheView& c, int group);
+
 template <int D, class RowMap>
 int decode_ctas_per_sm() {
   int blocks = 0;

@@ -2,11 +2,13 @@
 // files (decoder_runtime.cpp: set-up, steps, warm-up; decoder_layers.cpp: the layer computations).
 #pragma once
 
+#include "kernels/attention/avl_types.h"
 #include "kernels/attention/decode_plan.h"
 #include "kernels/common/cuda_check.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/runtime/decoder_runtime.h"
 #include "kernels/runtime/runtime_kernels.h"
+#include "kernels/runtime/vision_tower.h"
 
 #include <array>
 #include <map>
@@ -42,6 +44,21 @@ struct DecoderRuntime::Gpu {
   std::vector<int> block_first, block_count, block_max;
   PhaseTimer timer;
   std::size_t layers_from = 0, layers_to = 0;  // marks bounding the layer loop (the rest runs once)
+  // A-VL steps: per layer, the step's AvlRequest rows in the arena (sparse layout, and the layout the
+  // refresh kernels use: the real one for refreshing requests, no image tokens for the others);
+  // lse of the refresh steps' dense attention, image scores and the top-k's workspace (grow-only).
+  std::vector<std::size_t> off_avl_sparse, off_avl_refresh;
+  DeviceBuffer<float> avl_lse, avl_scores;
+  DeviceBuffer<char> avl_select_ws;
+  // Vision: the tower (models with one), its output for the step's tiles, and the rows of it that
+  // become image-token rows of x (arena offsets of source and destination row lists).
+  std::unique_ptr<VisionTower> vision;
+  DeviceBuffer<bf16> vision_out;
+  std::size_t off_image_src = 0, off_image_dst = 0;
+
+  const kernels::AvlRequest* avl_rows(std::size_t off) const {
+    return reinterpret_cast<const kernels::AvlRequest*>(arena.data() + off);
+  }
 
   std::size_t put(const std::vector<int32_t>& values) {
     const std::size_t at = host.size();
@@ -68,6 +85,11 @@ struct DecoderRuntime::StepPlan {
   std::vector<StepRequest> pre, dec;
   std::vector<int32_t> row_req, cu_q, q_start;
   std::vector<int32_t> q_row;  // [batch]: the row of each decoding request's query (and output), -1 otherwise
+  std::vector<char> refresh;   // [batch]: an A-VL request on one of its refresh steps
+  bool any_refresh = false;
+  int vision_tiles = 0;        // tiles the vision tower encodes (prompts starting their prefill)
+  // Image-token rows of x taken from the tower's output: source rows in vision_out, rows of x.
+  std::vector<int32_t> image_src, image_dst;
 };
 
 }  // namespace kvsim::runtime

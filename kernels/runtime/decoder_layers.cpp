@@ -1,6 +1,8 @@
 // DecoderRuntime's per-layer computations on one GPU (see decoder_runtime.h for the step they make
 // up): attention (norm, fused QKV projection, RoPE, K/V writes, prefill and decode attention, O
 // projection), the all-reduce, the MLP, and the LM head.
+#include "kernels/attention/avl_refresh.h"
+#include "kernels/attention/avl_sparse.h"
 #include "kernels/attention/decode.h"
 #include "kernels/attention/prefill.h"
 #include "kernels/comm/comm.h"
@@ -59,23 +61,62 @@ void DecoderRuntime::layer_attention(Gpu& g, int l) {
                    .max_count = g.block_max[static_cast<std::size_t>(l)], .head_dim = D},
                   g.stream);
     g.timer.mark(Phase::other);
-    if (decode_rows_ > 0) {
-      // Queries read in place from the fused projection rows, outputs written in place into attn: no
-      // gather or scatter. A head slot a decoding request has no KV in (a copy serving others) gets zeros.
-      kernels::DecodeParams dp{.q = q, .cache = ca.view(B, D), .plan = g.plan.get(), .layer = l, .group_size = G,
-                               .out = g.attn.data()};
-      dp.q_row = g.dev(g.off_q_row);
-      dp.q_row_stride = S;
-      dp.out_row_stride = QD;
-      dp.row_kv_heads = L;
-      dp.zero_empty = true;
-      if (const kernels::Support s = kernels::supported(dp); !s) throw std::invalid_argument(s.why);
-      kernels::run(dp, g.decode_ws.data(), g.stream);
-    }
+    if (decode_rows_ > 0) decode_attention(g, l, q, S, QD, L);
     g.timer.mark(Phase::attention);
   }
   g.gemm_run(g.attn.data(), w.wo.data(), g.proj.data(), R, m.hidden, QD);
   g.timer.mark(Phase::gemm);
+}
+
+// Decode attention of the step's decode rows: queries read in place from the fused projection rows
+// (stride q_stride), outputs written in place into attn (stride out_stride): no gather or scatter. A
+// head slot a decoding request has no KV in (a copy serving others) gets zeros. With A-VL requests in
+// the batch, the sparse kernel reads each request's prefix, core and text (dense on its refresh
+// steps); on a refresh step the dense requests' image tokens are then scored with the attention's
+// lse (averaged over this GPU's q heads of the layer) and their core re-picked (top-k).
+void DecoderRuntime::decode_attention(Gpu& g, int l, const bf16* q, int64_t q_stride, int64_t out_stride,
+                                      int local_heads) {
+  const ModelSpec& m = cfg_.model;
+  const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size();
+  KvPool& ca = g.kv.cache[static_cast<std::size_t>(l)];
+  if (!g.kv.avl) {
+    kernels::DecodeParams dp{.q = q, .cache = ca.view(B, D), .plan = g.plan.get(), .layer = l, .group_size = G,
+                             .out = g.attn.data()};
+    dp.q_row = g.dev(g.off_q_row);
+    dp.q_row_stride = q_stride;
+    dp.out_row_stride = out_stride;
+    dp.row_kv_heads = local_heads;
+    dp.zero_empty = true;
+    if (const kernels::Support s = kernels::supported(dp); !s) throw std::invalid_argument(s.why);
+    kernels::run(dp, g.decode_ws.data(), g.stream);
+    return;
+  }
+  int32_t* const core = g.kv.avl_core.data() + static_cast<std::size_t>(l) * B * g.kv.core_stride;
+  kernels::AvlSparseParams ap{.q = q, .cache = ca.view(B, D), .requests = g.avl_rows(g.off_avl_sparse[static_cast<std::size_t>(l)]),
+                              .core_idx = core, .plan = g.plan.get(), .layer = l, .group_size = G,
+                              .out = g.attn.data(), .lse = refresh_step_ ? g.avl_lse.data() : nullptr};
+  ap.q_row = g.dev(g.off_q_row);
+  ap.q_row_stride = q_stride;
+  ap.out_row_stride = out_stride;
+  ap.row_kv_heads = local_heads;
+  ap.zero_empty = true;
+  if (const kernels::Support s = kernels::supported(ap); !s) throw std::invalid_argument(s.why);
+  kernels::run(ap, g.decode_ws.data(), g.stream);
+  if (!refresh_step_ || local_heads == 0) return;
+  const kernels::AvlRequest* refreshing = g.avl_rows(g.off_avl_refresh[static_cast<std::size_t>(l)]);
+  const int max_secondary = std::max(g.kv.max_secondary, 1);
+  kernels::AvlImageScoresParams sp{.q = q, .cache = ca.view(B, D), .requests = refreshing, .lse = g.avl_lse.data(),
+                                   .group_size = G, .max_secondary = max_secondary, .scores = g.avl_scores.data(),
+                                   .score_stride = max_secondary};
+  sp.q_row = g.dev(g.off_q_row);
+  sp.q_row_stride = q_stride;
+  sp.row_kv_heads = local_heads;
+  sp.lengths = ca.capacity.data();  // 0 for a head copy that does not serve the request
+  if (const kernels::Support s = kernels::supported(sp); !s) throw std::invalid_argument(s.why);
+  kernels::run(sp, nullptr, g.stream);
+  const kernels::AvlSelectCoreParams cp{.scores = g.avl_scores.data(), .score_stride = max_secondary,
+                                        .num_requests = B, .requests = refreshing, .core_idx = core};
+  kernels::run(cp, g.avl_select_ws.data(), g.stream);
 }
 
 // Sums proj over the GPUs of the placement, on this GPU's communicator (called from its worker).

@@ -10,6 +10,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/ops/ops.h"
 #include "kernels/runtime/runtime_kernels.h"
+#include "kernels/runtime/segment_layout.h"
 
 #include <algorithm>
 #include <chrono>
@@ -65,6 +66,7 @@ DecoderRuntime::DecoderRuntime(RuntimeConfig config) : cfg_(std::move(config)) {
     for (int l = 0; l < layers_run_; ++l)
       g.layers.push_back(LayerWeights::make(m, cfg_.placement, l, g.id, n, cfg_.seed, g.stream));
     g.lm = LmHeadWeights::make(m, g.id, n, cfg_.seed, g.stream);
+    if (m.vision) g.vision = std::make_unique<VisionTower>(*m.vision, m.hidden, g.id, n, cfg_.seed, g.stream);
     g.plan = std::make_unique<kernels::DecodePlan>(kernels::decode_schedule_config_for_device(m.head_dim));
     KVSIM_CUDA_CHECK(cudaStreamSynchronize(g.stream));
   });
@@ -105,10 +107,27 @@ void DecoderRuntime::on_gpus(const char* what, bool fatal, const std::function<v
 }
 
 void DecoderRuntime::admit(std::vector<RuntimeRequest> batch) {
-  for (const RuntimeRequest& r : batch)
+  for (const RuntimeRequest& r : batch) {
+    const std::string who = "DecoderRuntime::admit: request " + std::to_string(r.id);
     if (r.budgets.layers != cfg_.model.layers || r.budgets.kv_heads != cfg_.model.kv_heads)
-      throw std::invalid_argument("DecoderRuntime::admit: request " + std::to_string(r.id) +
-                                  " has budgets of the wrong shape");
+      throw std::invalid_argument(who + " has budgets of the wrong shape");
+    if (r.vision_tiles > 0 && !cfg_.model.vision) throw std::invalid_argument(who + " has images but the model no vision tower");
+    if (r.prefix_tokens < 0 || r.image_tokens < 0 || r.prefix_tokens + r.image_tokens > r.prompt_tokens)
+      throw std::invalid_argument(who + ": prefix and image tokens do not fit in the prompt");
+    if (!r.image_stored.empty()) {
+      if (r.image_stored.size() != static_cast<std::size_t>(cfg_.model.layers) || r.image_computed.size() != r.image_stored.size())
+        throw std::invalid_argument(who + ": A-VL image counts need one entry per layer");
+      for (int l = 0; l < cfg_.model.layers; ++l) {
+        const int32_t stored = r.image_stored[static_cast<std::size_t>(l)];
+        if (stored < 0 || stored > r.image_tokens || r.image_computed[static_cast<std::size_t>(l)] < 0 ||
+            r.image_computed[static_cast<std::size_t>(l)] > stored)
+          throw std::invalid_argument(who + ": A-VL image counts of layer " + std::to_string(l) + " out of range");
+        for (int h = 0; h < cfg_.model.kv_heads; ++h)
+          if (r.budgets.at(l, h) < r.prefix_tokens + stored)
+            throw std::invalid_argument(who + ": an A-VL budget smaller than its prefix and stored image tokens");
+      }
+    }
+  }
   batch_ = std::move(batch);
   prefilled_.assign(batch_.size(), 0);
   decoded_.assign(batch_.size(), 0);
@@ -117,6 +136,10 @@ void DecoderRuntime::admit(std::vector<RuntimeRequest> batch) {
     std::vector<std::vector<int>> heads;
     for (const LayerWeights& w : g.layers) heads.push_back(w.heads);
     g.kv.build(cfg_.model, cfg_.placement, batch_, g.id, heads);
+    // The most tiles a step can encode: every admitted prompt starting at once.
+    int tiles = 0;
+    for (const RuntimeRequest& r : batch_) tiles += r.vision_tiles;
+    if (g.vision && tiles > 0) g.vision->reserve(tiles, g.stream);
   });
 }
 
@@ -159,6 +182,18 @@ DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
   int row = 0;
   std::vector<int32_t> chunk(static_cast<std::size_t>(B), 0);
   for (const StepRequest& s : sp.pre) {
+    // A prompt starting its prefill has its images encoded now; the image tokens inside this chunk
+    // take the tower's output rows (those of a later chunk keep their token embeddings).
+    const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
+    if (s.chunk_start == 0 && r.vision_tiles > 0) {
+      const int first = sp.vision_tiles * m.vision->patch_tokens;
+      const int image_end = std::min(r.prefix_tokens + r.image_tokens, s.chunk_len);
+      for (int p = r.prefix_tokens; p < image_end; ++p) {
+        sp.image_src.push_back(first + p - r.prefix_tokens);
+        sp.image_dst.push_back(row + p);
+      }
+      sp.vision_tiles += r.vision_tiles;
+    }
     chunk[static_cast<std::size_t>(s.index)] = s.chunk_len;
     sp.q_start[static_cast<std::size_t>(s.index)] = s.chunk_start;
     for (int i = 0; i < s.chunk_len; ++i, ++row) {
@@ -170,7 +205,11 @@ DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
   }
   for (int b = 0; b < B; ++b)
     sp.cu_q[static_cast<std::size_t>(b) + 1] = sp.cu_q[static_cast<std::size_t>(b)] + chunk[static_cast<std::size_t>(b)];
+  sp.refresh.assign(static_cast<std::size_t>(B), 0);
   for (const StepRequest& s : sp.dec) {
+    const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
+    if (is_avl(r) && refreshes(decoded_[static_cast<std::size_t>(s.index)] + 1, cfg_.avl_refresh_interval))
+      sp.refresh[static_cast<std::size_t>(s.index)] = 1, sp.any_refresh = true;
     sp.row_req[static_cast<std::size_t>(row)] = s.index;
     positions_[static_cast<std::size_t>(row)] =
         batch_[static_cast<std::size_t>(s.index)].prompt_tokens + decoded_[static_cast<std::size_t>(s.index)];
@@ -180,101 +219,6 @@ DecoderRuntime::StepPlan DecoderRuntime::plan_step(const RuntimeStep& step) {
   }
   for (auto& id : ids_) id = token(rng);
   return sp;
-}
-
-// Host tables of one GPU for the step (KV destinations, lengths, compression blocks, decode plan),
-// uploaded in one copy, and scratch sized for the step. Runs on the GPU's worker.
-void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
-  const ModelSpec& m = cfg_.model;
-  const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size(), R = rows_, P = prefill_rows_;
-  GpuKvState& kv = g.kv;
-  const int hm = kv.h_max;
-  g.host.clear();
-  g.off_ids = g.put(ids_);
-  g.off_pos = g.put(positions_);
-  g.off_row_req = g.put(sp.row_req);
-  g.off_cu_q = g.put(sp.cu_q);
-  g.off_q_start = g.put(sp.q_start);
-  g.off_q_row = g.put(sp.q_row);
-  g.off_lm_src = g.put(lm_rows_);
-  g.off_stage_dest.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.off_cache_dest.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.off_stage_len.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.block_first.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.block_count.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.block_max.assign(static_cast<std::size_t>(layers_run_), 0);
-  g.host_blocks.clear();
-  std::vector<int32_t> plan_lengths(static_cast<std::size_t>(layers_run_) * B * hm, 0);
-  for (int l = 0; l < layers_run_; ++l) {
-    KvPool& st = kv.stage[static_cast<std::size_t>(l)];
-    KvPool& ca = kv.cache[static_cast<std::size_t>(l)];
-    const int L = st.heads;
-    std::vector<int32_t> sdest(static_cast<std::size_t>(P) * L, -1), cdest(static_cast<std::size_t>(decode_rows_) * L, -1);
-    int row = 0;
-    for (const StepRequest& s : sp.pre) {
-      for (int i = 0; i < s.chunk_len; ++i, ++row)
-        for (int h = 0; h < L; ++h)
-          if (st.table.capacity[static_cast<std::size_t>(s.index) * L + h] > 0)
-            sdest[static_cast<std::size_t>(row) * L + h] = s.chunk_start + i;
-      for (int h = 0; h < L; ++h) {
-        const std::size_t seg = static_cast<std::size_t>(s.index) * L + h;
-        if (st.table.capacity[seg] > 0) st.length[seg] = s.chunk_start + s.chunk_len;
-      }
-      // Prefill end: keep the last `kept` rows of each served head in the cache.
-      const RuntimeRequest& r = batch_[static_cast<std::size_t>(s.index)];
-      if (s.chunk_start + s.chunk_len == r.prompt_tokens)
-        for (int h = 0; h < L; ++h) {
-          const std::size_t sseg = static_cast<std::size_t>(s.index) * L + h;
-          const std::size_t cseg = static_cast<std::size_t>(s.index) * hm + h;
-          if (st.table.capacity[sseg] == 0) continue;
-          const int32_t kept = std::min(r.budgets.at(l, kv.heads[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)]),
-                                        r.prompt_tokens);
-          ca.length[cseg] = kept;
-          if (kept == 0) continue;
-          g.host_blocks.push_back({st.table.offset[sseg] + r.prompt_tokens - kept, ca.table.offset[cseg], kept});
-          ++g.block_count[static_cast<std::size_t>(l)];
-          g.block_max[static_cast<std::size_t>(l)] = std::max(g.block_max[static_cast<std::size_t>(l)], kept);
-        }
-    }
-    if (l + 1 < layers_run_) g.block_first[static_cast<std::size_t>(l) + 1] = static_cast<int>(g.host_blocks.size());
-    for (int d = 0; d < decode_rows_; ++d) {
-      const int b = sp.dec[static_cast<std::size_t>(d)].index;
-      for (int h = 0; h < L; ++h) {
-        const std::size_t cseg = static_cast<std::size_t>(b) * hm + h;
-        if (ca.table.capacity[cseg] == 0) continue;
-        if (ca.length[cseg] < ca.table.capacity[cseg]) {  // full (growth < 1 heads): no eviction yet, stop growing
-          cdest[static_cast<std::size_t>(d) * L + h] = ca.length[cseg];
-          ++ca.length[cseg];
-        }
-        plan_lengths[(static_cast<std::size_t>(l) * B + b) * hm + h] = ca.length[cseg];
-      }
-    }
-    g.off_stage_dest[static_cast<std::size_t>(l)] = g.put(sdest);
-    g.off_cache_dest[static_cast<std::size_t>(l)] = g.put(cdest);
-    g.off_stage_len[static_cast<std::size_t>(l)] = g.put(st.length);
-  }
-  g.arena.upload(std::span<const int32_t>(g.host), g.stream);
-  g.blocks.upload(std::span<const RowBlock>(g.host_blocks), g.stream);
-  if (decode_rows_ > 0) g.plan->update(plan_lengths, layers_run_, B * hm, g.stream);
-  // Scratch (reallocated only when a step is larger than any before).
-  const std::size_t rows = static_cast<std::size_t>(std::max(R, 1));
-  const std::size_t qd = static_cast<std::size_t>(std::max(hm, 1)) * G * D;
-  g.x.resize(rows * m.hidden);
-  g.h.resize(rows * m.hidden);
-  g.proj.resize(rows * m.hidden);
-  g.qkv.resize(rows * (qd + 2 * static_cast<std::size_t>(std::max(hm, 1)) * D));
-  g.attn.resize(rows * qd);
-  const std::size_t F = static_cast<std::size_t>(m.ffn / world_gpus());
-  g.gu.resize(rows * 2 * F);
-  g.act.resize(rows * F);
-  const std::size_t lm = std::max<std::size_t>(lm_rows_.size(), 1);
-  g.lm_x.resize(lm * m.hidden);
-  g.logits.resize(lm * static_cast<std::size_t>(std::max<int64_t>(g.lm.vocab_rows, 1)));
-  if (decode_rows_ > 0) {
-    kernels::DecodeParams dp{.q = g.qkv.data(), .cache = kv.cache[0].view(B, D), .plan = g.plan.get(),
-                             .layer = 0, .group_size = G, .out = g.attn.data()};
-    g.decode_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(dp), 1));
-  }
 }
 
 // The step's GPU work on one GPU: embedding gather, the layers, the LM head. Runs on its worker.
@@ -288,6 +232,7 @@ void DecoderRuntime::launch(Gpu& g) {
                .src_stride = m.hidden, .dst_stride = m.hidden, .width = m.hidden},
               g.stream);
   g.timer.mark(Phase::other);
+  if (vision_tiles_ > 0) encode_images(g);
   g.layers_from = g.layers_to = g.timer.marks();
   if (R > 0) {
     for (int l = 0; l < layers_run_; ++l) {
@@ -301,10 +246,35 @@ void DecoderRuntime::launch(Gpu& g) {
   g.timer.stop();
 }
 
+// The vision tower over the step's tiles (once per step, like the embedding: not scaled with the
+// layers run), then its output rows into the image-token rows of x.
+void DecoderRuntime::encode_images(Gpu& g) {
+  const ModelSpec& m = cfg_.model;
+  VisionStepIo io{.stream = g.stream,
+                  .gemm = [&g](const bf16* in, const bf16* w, bf16* out, int64_t rows, int64_t n, int64_t k) {
+                    g.gemm_run(in, w, out, rows, n, k);
+                  },
+                  .all_reduce = {},
+                  .mark = [&g](Phase p) { g.timer.mark(p); }};
+  if (world_gpus() > 1)
+    io.all_reduce = [this, &g](bf16* data, std::size_t count) { comm_->all_reduce_member(g.member, data, data, count); };
+  g.vision->encode(vision_tiles_, cfg_.seed * 7919u + static_cast<uint64_t>(step_count_), g.vision_out.data(), io);
+  if (image_rows_ > 0) {
+    copy_rows({.src = g.vision_out.data(), .dst = g.x.data(), .src_idx = g.dev(g.off_image_src),
+               .dst_idx = g.dev(g.off_image_dst), .n = image_rows_, .src_stride = m.hidden, .dst_stride = m.hidden,
+               .width = m.hidden},
+              g.stream);
+    g.timer.mark(Phase::other);
+  }
+}
+
 StepResult DecoderRuntime::run_step(const RuntimeStep& step) {
   const auto wall0 = std::chrono::steady_clock::now();
   if (!broken_.empty()) throw std::runtime_error("run_step: runtime unusable after an earlier failure: " + broken_);
   const StepPlan sp = plan_step(step);
+  vision_tiles_ = sp.vision_tiles;
+  refresh_step_ = sp.any_refresh;
+  image_rows_ = static_cast<int>(sp.image_src.size());
   detailed_step_ = timed_steps_++ % std::max(cfg_.phase_every, 1) == 0;
   on_gpus("run_step", true, [&](Gpu& g) {
     prepare(g, sp);
@@ -372,26 +342,38 @@ std::vector<int> warm_up_rows(int max_rows) {
 }
 
 // The scratch batch of warm_up: per row count R, one step prefilling ceil(R / 512) requests whose
-// prompts add up to R (at most 512 tokens each, so attention stays cheap), then a decode step of
-// every request and one of a single request. Small kept budgets, 2 output tokens.
+// prompts add up to R (at most 512 tokens each, so attention stays cheap), then decode steps of
+// every request and one of a single request. Small kept budgets. When the admitted batch has A-VL
+// requests, the scratch requests of 16 tokens or more are A-VL too, and the decodes run up to the
+// first refresh step; with a vision tower, the first request of each prefill step has an image.
 struct WarmUpPlan {
   std::vector<RuntimeRequest> batch;
   std::vector<RuntimeStep> steps;
 };
 
-WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows) {
+WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows, bool avl, int refresh_interval) {
   constexpr int kMaxPrompt = 512;
+  const int decodes = avl ? std::max(refresh_interval, 1) : 1;
   WarmUpPlan w;
   RuntimeStep decode_all;
   for (int total : rows) {
     RuntimeStep prefill;
     for (int left = total; left > 0; left -= kMaxPrompt) {
       const int prompt = std::min(left, kMaxPrompt), index = static_cast<int>(w.batch.size());
-      RuntimeRequest r{.id = index, .prompt_tokens = prompt, .output_tokens = 2, .budgets = {}};
+      RuntimeRequest r{.id = index, .prompt_tokens = prompt, .output_tokens = decodes + 1, .budgets = {}};
       r.budgets.resize(m.layers, m.kv_heads);
       for (std::size_t c = 0; c < r.budgets.kept.size(); ++c) {
         r.budgets.kept[c] = std::min(prompt, 16);
         r.budgets.growth[c] = 1.0f;
+      }
+      if (prompt >= 16 && (avl || m.vision)) {
+        r.prefix_tokens = 2;
+        r.image_tokens = 8;
+        if (m.vision && prefill.requests.empty()) r.vision_tiles = 1;
+        if (avl) {
+          r.image_stored.assign(static_cast<std::size_t>(m.layers), 4);
+          r.image_computed.assign(static_cast<std::size_t>(m.layers), 2);
+        }
       }
       w.batch.push_back(std::move(r));
       prefill.requests.push_back({.index = index, .chunk_start = 0, .chunk_len = prompt});
@@ -399,7 +381,7 @@ WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows) {
     }
     w.steps.push_back(std::move(prefill));
   }
-  w.steps.push_back(std::move(decode_all));
+  for (int d = 0; d < decodes; ++d) w.steps.push_back(decode_all);
   w.steps.push_back(RuntimeStep{{{.index = 0, .decode = true}}});
   return w;
 }
@@ -423,7 +405,8 @@ void DecoderRuntime::warm_up(int max_rows) {
     step_count_ = steps;
   };
   try {
-    WarmUpPlan plan = warm_up_plan(cfg_.model, rows);
+    const bool avl = !kv.empty() && kv.front().avl;  // the admitted batch's (swapped out above)
+    WarmUpPlan plan = warm_up_plan(cfg_.model, rows, avl, cfg_.avl_refresh_interval);
     admit(std::move(plan.batch));
     for (const RuntimeStep& st : plan.steps) run_step(st);
   } catch (...) {
@@ -471,6 +454,20 @@ std::vector<uint16_t> DecoderRuntime::hidden(int gpu) const {
 std::vector<uint16_t> DecoderRuntime::logits(int gpu) const {
   const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
   return download_bits(g.logits, lm_rows_.size() * static_cast<std::size_t>(g.lm.vocab_rows), g.device);
+}
+
+std::vector<int32_t> DecoderRuntime::avl_core(int gpu, int layer, int request) const {
+  const Gpu& g = *gpu_.at(static_cast<std::size_t>(gpu));
+  const RuntimeRequest& r = batch_.at(static_cast<std::size_t>(request));
+  if (r.image_computed.empty() || layer < 0 || layer >= layers_run_) return {};
+  const int n = r.image_computed[static_cast<std::size_t>(layer)];
+  std::vector<int32_t> out(static_cast<std::size_t>(n));
+  KVSIM_CUDA_CHECK(cudaSetDevice(g.device));
+  KVSIM_CUDA_CHECK(cudaDeviceSynchronize());
+  const std::size_t at = (static_cast<std::size_t>(layer) * batch_.size() + static_cast<std::size_t>(request)) * g.kv.core_stride;
+  if (n > 0)
+    KVSIM_CUDA_CHECK(cudaMemcpy(out.data(), g.kv.avl_core.data() + at, out.size() * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  return out;
 }
 
 std::string DecoderRuntime::describe() const {

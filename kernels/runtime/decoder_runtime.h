@@ -23,11 +23,16 @@
 //   only some requests; output rows q | k | v) -> RoPE in place -> K/V write (prefill rows into the
 //   uncompressed staging pool, decode rows appended in place to the compressed cache) -> prefill
 //   attention (kernels/attention/prefill.h) and, at prefill end, compression into the cache keeping
-//   the last `kept` tokens of each head (kept from HeadBudgets; not AdaKV's score-based selection) ->
-//   decode attention reading its queries from the QKV rows and writing into the attention rows in
-//   place (one DecodePlan per GPU per step, shared by all layers) -> O GEMM -> all-reduce ->
+//   `kept` tokens of each head (kept from HeadBudgets, rows chosen by position, not by AdaKV's or
+//   A-VL's scores: segment_layout.h) -> decode attention reading its queries from the QKV rows and
+//   writing into the attention rows in place (one DecodePlan per GPU per step, shared by all layers;
+//   with A-VL requests the sparse kernel over prefix, core and text, dense on a request's refresh
+//   steps, which then score its image tokens and re-pick the core) -> O GEMM -> all-reduce ->
 //   residual + RMSNorm (one kernel) -> gate/up GEMM -> SiLU*mul -> down GEMM -> all-reduce; that
 //   residual is added by the next layer's first RMSNorm (by a plain add after the last layer).
+// Vision-language models: in a step where prompts start their prefill, their image tiles first go
+// through the vision tower (vision_tower.h, tensor-parallel like the layers, counted once per step
+// like the embedding) and its output rows replace the embeddings of the image tokens in the chunk.
 // Then the LM head, as the simulator's step model has it (sim/executor/tp_step_composer.cpp): one row
 // per request that emits a token this step (each decode, and each prefill chunk that ends its
 // prompt: its last row), final RMSNorm (Phase::other, with the row gather) and a GEMM against this
@@ -85,6 +90,9 @@ struct RuntimeConfig {
   // Per-phase CUDA events on every Nth step (from the first); the other steps record only their start
   // and end, since an event between two kernels costs GPU time of its own. 1: every step.
   int phase_every = 1;
+  // A-VL requests (RuntimeRequest::image_stored): a request's decode steps K, 2K, ... attend every
+  // stored token and re-pick the core (K = this); 0: never.
+  int avl_refresh_interval = 0;
 };
 
 struct StepRequest {
@@ -152,6 +160,9 @@ class DecoderRuntime {
   // prompt, then decodes, in row order) and `gpu`'s logits [lm rows][lm_head(gpu).vocab_rows].
   const std::vector<int32_t>& last_lm_rows() const { return lm_rows_; }
   std::vector<uint16_t> logits(int gpu) const;
+  // A-VL: request `request`'s current core in `layer` on `gpu` (indices into its stored image tokens,
+  // image_computed[layer] of them), as the next sparse step reads it. Synchronizes the device.
+  std::vector<int32_t> avl_core(int gpu, int layer, int request) const;
   // One line: model, layers run and scale, placement, GPUs, weights and KV bytes per GPU.
   std::string describe() const;
 
@@ -165,6 +176,8 @@ class DecoderRuntime {
   void layer_mlp(Gpu& g, int layer);
   void all_reduce_proj(Gpu& g);
   void lm_head_rows(Gpu& g);
+  void encode_images(Gpu& g);
+  void decode_attention(Gpu& g, int layer, const bf16* q, int64_t q_stride, int64_t out_stride, int local_heads);
   std::vector<GpuStepTiming> wait_and_collect();
   // Runs fn on every local GPU, each on its worker thread with its device current. A failure is
   // rethrown naming `what` and the GPU; with `fatal` the communicators are aborted first and the
@@ -184,6 +197,8 @@ class DecoderRuntime {
   bool detailed_step_ = true;   // this step records per-phase events
   // Per step, shared by all GPUs (written before the workers start, read by them).
   int rows_ = 0, prefill_rows_ = 0, decode_rows_ = 0;
+  int vision_tiles_ = 0, image_rows_ = 0;
+  bool refresh_step_ = false;  // some A-VL request refreshes this step
   std::string broken_;  // non-empty: why the runtime refuses further steps
   std::unique_ptr<WorkerPool> pool_;
 };

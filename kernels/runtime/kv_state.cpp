@@ -11,7 +11,9 @@ int32_t peak_tokens(const RuntimeRequest& r, int layer, int head) {
   // The first output token comes from the prefill; each of the output_tokens - 1 decode steps then
   // appends its input token (the last token generated is never written), as the simulator counts.
   const int decode_steps = std::max(r.output_tokens - 1, 0);
-  return r.budgets.kept[i] + static_cast<int32_t>(std::ceil(static_cast<double>(r.budgets.growth[i]) * decode_steps));
+  // Rounded up per head, less 1e-6 (as the simulator's kv_footprint.cpp): a float growth whose product
+  // is an integer in exact arithmetic does not round up.
+  return r.budgets.kept[i] + static_cast<int32_t>(std::ceil(static_cast<double>(r.budgets.growth[i]) * decode_steps - 1e-6));
 }
 
 void KvPool::build(const std::vector<int32_t>& capacities, int requests, int heads_per_request, int head_dim) {
@@ -53,6 +55,28 @@ void GpuKvState::build(const ModelSpec& m, const Placement& placement, const std
     cache[l].build(cap, B, h_max, m.head_dim);
     stage[l].build(stage_cap, B, L, m.head_dim);
   }
+  avl = false;
+  core_stride = max_secondary = 0;
+  for (const RuntimeRequest& r : requests)
+    for (std::size_t l = 0; l < r.image_stored.size() && l < heads.size(); ++l) {
+      avl = true;
+      core_stride = std::max(core_stride, r.image_computed[l]);
+      max_secondary = std::max(max_secondary, r.image_stored[l]);
+    }
+  if (!avl) {
+    avl_core = {};
+    return;
+  }
+  core_stride = std::max(core_stride, 1);
+  std::vector<int32_t> core(heads.size() * static_cast<std::size_t>(B) * core_stride, 0);
+  for (std::size_t l = 0; l < heads.size(); ++l)
+    for (int r = 0; r < B; ++r) {
+      const RuntimeRequest& q = requests[static_cast<std::size_t>(r)];
+      if (q.image_computed.empty()) continue;
+      int32_t* list = core.data() + (l * B + static_cast<std::size_t>(r)) * core_stride;
+      for (int32_t i = 0; i < q.image_computed[l]; ++i) list[i] = i;
+    }
+  avl_core.upload(std::span<const int32_t>(core));
 }
 
 int64_t GpuKvState::kv_bytes() const {

@@ -30,6 +30,14 @@ struct RuntimeRequest {
   int prompt_tokens = 0;
   int output_tokens = 0;
   HeadBudgets budgets;       // kept and growth per (layer, kv head) of the whole model
+  // Vision-language requests: the prompt is prefix_tokens | image_tokens | text; vision_tiles tiles
+  // go through the vision tower in the step that starts the prompt's prefill.
+  int prefix_tokens = 0;
+  int image_tokens = 0;
+  int vision_tiles = 0;
+  // A-VL (empty: not A-VL): per layer, the image tokens each segment stores after prefill and those a
+  // normal decode step attends (the core); budgets.kept = prefix + image_stored + text kept.
+  std::vector<int32_t> image_stored = {}, image_computed = {};
 };
 
 // kept + ceil(growth * (output_tokens - 1)): the tokens (layer, head) holds after the last decode step.
@@ -53,6 +61,12 @@ struct GpuKvState {
   int h_max = 0;
   std::vector<std::vector<int>> heads;  // [layer] global kv heads held here, ascending
   std::vector<KvPool> cache, stage;     // [layer]
+  // A-VL requests: each layer's core lists, [layer][request][core_stride] indices into the stored
+  // image tokens, ascending; first the first image_computed of them (by position), then whatever the
+  // refresh steps pick. max_secondary: the most stored image tokens of any request and layer.
+  kernels::DeviceBuffer<int32_t> avl_core;
+  int core_stride = 0, max_secondary = 0;
+  bool avl = false;  // some request is A-VL
 
   // Allocates on the current device. layer_heads[l]: the heads of layer l on this GPU.
   void build(const ModelSpec& model, const Placement& placement, const std::vector<RuntimeRequest>& requests,

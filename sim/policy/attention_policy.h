@@ -40,7 +40,8 @@
 //   computed, computed_growth   tokens a normal decode step attends, after prefill, and their growth
 //   refresh_extra               tokens a refresh step attends in addition (constant over the decode:
 //                               for A-VL the stored image tokens outside the core)
-// and per layer, prefill_share: the share of the prompt in that layer's hidden states (FastV).
+// and per layer, prefill_share: the share of the prompt in that layer's hidden states (FastV), and
+// for A-VL image_stored / image_computed (the layout of stored.kept = prefix + image + text).
 // Policies whose computed set equals the stored set (all but a_vl) leave computed* empty.
 #pragma once
 
@@ -66,6 +67,10 @@ struct PolicyFootprint {
   std::vector<float> computed_growth;       // empty: equal to stored.growth
   std::vector<std::int32_t> refresh_extra;  // empty: no refresh steps
   std::vector<float> prefill_share;         // [layer]; empty: the whole prompt in every layer
+  // [layer]: of the prompt's image tokens (after its prefix), those stored after prefill and those a
+  // normal decode step computes (A-VL's secondary and core sets), for an executor that lays each
+  // segment out as prefix | stored image | text (the cuda executor). Empty for other policies.
+  std::vector<std::int32_t> image_stored, image_computed;
 
   bool computes_subset() const { return !computed.empty(); }
   std::int32_t computed_at(std::size_t i) const { return computed.empty() ? stored.kept[i] : computed[i]; }

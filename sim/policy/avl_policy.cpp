@@ -42,10 +42,14 @@ void AvlPolicy::footprint(const Request& request, PolicyFootprint& out) const {
 
   const int secondary = share_floor(params_.vision_keep, I);
   const int core = share_floor(params_.vision_compute, I);
+  out.image_stored.resize(static_cast<std::size_t>(layers_));
+  out.image_computed.resize(static_cast<std::size_t>(layers_));
   for (int l = 0; l < layers_; ++l) {
     const int present = params_.filter.image_tokens_in(l, I);
     const int stored_image = std::min(secondary, present);
     const int core_image = std::min(core, stored_image);
+    out.image_stored[static_cast<std::size_t>(l)] = stored_image;
+    out.image_computed[static_cast<std::size_t>(l)] = core_image;
     for (int h = 0; h < kv_heads_; ++h) {
       const std::size_t i = static_cast<std::size_t>(l) * kv_heads_ + h;
       const std::int32_t text = stored.kept[i];

@@ -51,13 +51,15 @@ void compute_footprint(const ModelSpec& model, int gpus, const Placement& placem
       out.heads[cell] += 1;
       out.heads_per_gpu[static_cast<std::size_t>(g)] += 1;
       out.prefill_rows[static_cast<std::size_t>(g)] += share;
-      peak_tokens[static_cast<std::size_t>(g)] += kept + growth * decode_steps;
+      // Memory holds whole tokens per head: the decode's growth rounds up per head (less 1e-6, so a
+      // float growth whose product is an integer in exact arithmetic does not round up).
+      peak_tokens[static_cast<std::size_t>(g)] += kept + std::ceil(growth * decode_steps - 1e-6);
     }
   }
   const std::int64_t row = model.kv_bytes_per_head_token();
   for (int g = 0; g < gpus; ++g) {
     const std::size_t gi = static_cast<std::size_t>(g);
-    out.decode_peak_bytes[gi] = static_cast<std::int64_t>(std::ceil(peak_tokens[gi])) * row;
+    out.decode_peak_bytes[gi] = static_cast<std::int64_t>(peak_tokens[gi]) * row;
     out.prefill_peak_bytes[gi] = static_cast<std::int64_t>(std::ceil(out.prefill_rows[gi] * prompt_tokens - 1e-6)) * row;
   }
 }

@@ -28,7 +28,7 @@ struct KvFootprint {
   // prompt in the layer (heads_per_gpu unless a policy drops tokens between layers).
   std::vector<double> prefill_rows;
   std::vector<float> prefill_share;  // [layer]: share of the prompt in the layer; empty: all of it
-  std::vector<std::int64_t> decode_peak_bytes;   // [gpu]: KV at the last decode step
+  std::vector<std::int64_t> decode_peak_bytes;   // [gpu]: KV at the last decode step (per head: kept + ceil(growth x decode steps))
   std::vector<std::int64_t> prefill_peak_bytes;  // [gpu]: prompt KV held during a chunked prefill
 };
 

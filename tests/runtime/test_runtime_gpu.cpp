@@ -21,6 +21,7 @@
 #include "kernels/runtime/decoder_runtime.h"
 #include "tests/runtime/tiny_case.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -95,13 +96,37 @@ struct LayerRef {
     rope(r.k, m.kv_heads, m.head_dim, pos, 500000.0);
     return r;
   }
+  std::vector<float> query(int id, int pos) const {
+    auto q = matvec(wq, rmsnorm(input(id), n1, 1e-5), static_cast<std::size_t>(m.q_heads) * m.head_dim);
+    rope(q, m.q_heads, m.head_dim, pos, 500000.0);
+    return q;
+  }
+  // A-VL refresh: for each of `image` (cache entries, the same rows in every kv head's `rows`), its
+  // softmax probability in the dense attention over `rows`, averaged over all q heads.
+  std::vector<double> image_scores(int id, int pos, const std::vector<std::vector<const Kv*>>& rows,
+                                   const std::vector<const Kv*>& image) const {
+    const int D = m.head_dim, G = m.group_size();
+    const auto q = query(id, pos);
+    std::vector<double> score(image.size(), 0.0);
+    for (int qh = 0; qh < m.q_heads; ++qh) {
+      const int kvh = qh / G;
+      auto dot = [&](const Kv* r) {
+        double d = 0;
+        for (int e = 0; e < D; ++e) d += double{q[static_cast<std::size_t>(qh * D + e)]} * r->k[static_cast<std::size_t>(kvh * D + e)];
+        return d / std::sqrt(double(D));
+      };
+      double mx = -1e300, l = 0;
+      for (const Kv* r : rows[static_cast<std::size_t>(kvh)]) mx = std::max(mx, dot(r));
+      for (const Kv* r : rows[static_cast<std::size_t>(kvh)]) l += std::exp(dot(r) - mx);
+      for (std::size_t t = 0; t < image.size(); ++t) score[t] += std::exp(dot(image[t]) - mx) / l / m.q_heads;
+    }
+    return score;
+  }
   // rows: per kv head, the cache entries attended.
   std::vector<float> forward(int id, int pos, const std::vector<std::vector<const Kv*>>& rows) const {
     const int D = m.head_dim, G = m.group_size();
     const auto x = input(id);
-    const auto h = rmsnorm(x, n1, 1e-5);
-    auto q = matvec(wq, h, static_cast<std::size_t>(m.q_heads) * D);
-    rope(q, m.q_heads, D, pos, 500000.0);
+    const auto q = query(id, pos);
     std::vector<float> attn(q.size());
     for (int qh = 0; qh < m.q_heads; ++qh) {
       const int kvh = qh / G;
@@ -197,11 +222,17 @@ double lm_head_error(DecoderRuntime& rt, const std::vector<float>& hidden, const
 }
 
 // Runs the steps; returns every step's outputs. With `ref` (1 GPU, first layer): checks every row.
-Outputs run_all(DecoderRuntime& rt, const char* what, LayerRef* ref, const std::vector<RuntimeRequest>& reqs) {
+Outputs run_all(DecoderRuntime& rt, const char* what, LayerRef* ref, const std::vector<RuntimeRequest>& reqs,
+                const std::vector<RuntimeStep>& all_steps = steps(), int refresh_interval = 0) {
   Outputs outs;
   auto& hiddens = outs.hidden;
   int n = 0;
-  for (const RuntimeStep& st : steps()) {
+  for (const RuntimeStep& st : all_steps) {
+    // A-VL: each request's core before the step (what its sparse attention reads this step).
+    std::map<int, std::vector<int32_t>> core_before;
+    if (ref != nullptr)
+      for (std::size_t r = 0; r < reqs.size(); ++r)
+        if (!reqs[r].image_stored.empty()) core_before[static_cast<int>(r)] = rt.avl_core(0, 0, static_cast<int>(r));
     const StepResult res = rt.run_step(st);
     print_timing(what, res);
     REQUIRE(static_cast<int>(res.gpus.size()) == rt.gpus());
@@ -257,17 +288,59 @@ Outputs run_all(DecoderRuntime& rt, const char* what, LayerRef* ref, const std::
       const int Hd = ref->m.hidden;
       for (std::size_t t = 0; t < ids.size(); ++t) {
         const int r = row_req[t];
+        const RuntimeRequest& q = ref->reqs[static_cast<std::size_t>(r)];
+        const int step = static_cast<int>(ref->decoded[r].size());  // this decode step, 1-based
+        const bool avl = !q.image_stored.empty(), refresh = avl && refresh_interval > 0 && step % refresh_interval == 0;
         std::vector<std::vector<const LayerRef::Kv*>> rows(static_cast<std::size_t>(ref->m.kv_heads));
+        std::vector<const LayerRef::Kv*> stored_image;  // A-VL: the image rows the segment stores
         const auto& pr = ref->prompt[r];
         for (int h = 0; h < ref->m.kv_heads; ++h) {
+          auto& hr = rows[static_cast<std::size_t>(h)];
+          const int kept = q.budgets.at(0, h);
           if (!row_dec[t]) {
-            for (int j = 0; j <= pos[t]; ++j) rows[static_cast<std::size_t>(h)].push_back(&pr[static_cast<std::size_t>(j)]);
+            for (int j = 0; j <= pos[t]; ++j) hr.push_back(&pr[static_cast<std::size_t>(j)]);
+          } else if (!avl) {
+            for (std::size_t j = pr.size() - static_cast<std::size_t>(kept); j < pr.size(); ++j) hr.push_back(&pr[j]);
           } else {
-            const int kept = ref->reqs[static_cast<std::size_t>(r)].budgets.at(0, h);
-            for (std::size_t j = pr.size() - static_cast<std::size_t>(kept); j < pr.size(); ++j)
-              rows[static_cast<std::size_t>(h)].push_back(&pr[j]);
-            for (const auto& d : ref->decoded[r]) rows[static_cast<std::size_t>(h)].push_back(&d);
+            // prefix | stored image (the last image_stored image tokens; only the core unless refreshing) | text
+            const int stored = q.image_stored[0], first = q.prefix_tokens + q.image_tokens - stored;
+            const int text = kept - q.prefix_tokens - stored;
+            for (int j = 0; j < q.prefix_tokens; ++j) hr.push_back(&pr[static_cast<std::size_t>(j)]);
+            if (refresh) {
+              for (int c = 0; c < stored; ++c) hr.push_back(&pr[static_cast<std::size_t>(first + c)]);
+            } else {
+              const auto& core = core_before.at(r);
+              REQUIRE(static_cast<int>(core.size()) == q.image_computed[0]);
+              for (int32_t c : core) hr.push_back(&pr[static_cast<std::size_t>(first + c)]);
+            }
+            for (int j = q.prompt_tokens - text; j < q.prompt_tokens; ++j) hr.push_back(&pr[static_cast<std::size_t>(j)]);
+            if (h == 0)
+              for (int c = 0; c < stored; ++c) stored_image.push_back(&pr[static_cast<std::size_t>(first + c)]);
           }
+          if (row_dec[t])
+            for (const auto& d : ref->decoded[r]) hr.push_back(&d);
+        }
+        if (row_dec[t] && refresh) {
+          // The core the GPU re-picked is the top image_computed of the CPU's scores (up to near-ties).
+          const std::vector<double> score = ref->image_scores(ids[t], pos[t], rows, stored_image);
+          const std::vector<int32_t> core = rt.avl_core(0, 0, r);
+          REQUIRE(static_cast<int>(core.size()) == q.image_computed[0]);
+          CHECK(std::is_sorted(core.begin(), core.end()));
+          std::vector<bool> chosen(score.size(), false);
+          for (int32_t c : core) {
+            REQUIRE((c >= 0 && c < static_cast<int32_t>(score.size())));
+            CHECK_FALSE(chosen[static_cast<std::size_t>(c)]);
+            chosen[static_cast<std::size_t>(c)] = true;
+          }
+          double lowest_chosen = 1e300, highest_other = 0, top = 0;
+          for (std::size_t c = 0; c < score.size(); ++c) {
+            top = std::max(top, score[c]);
+            if (chosen[c]) lowest_chosen = std::min(lowest_chosen, score[c]);
+            else highest_other = std::max(highest_other, score[c]);
+          }
+          std::printf("%s step %d: request %d refreshed its core: lowest chosen score %.4g, highest other %.4g\n", what, n,
+                      r, lowest_chosen, highest_other);
+          CHECK(lowest_chosen >= highest_other - 1e-2 * top);
         }
         const auto want = ref->forward(ids[t], pos[t], rows);
         const std::vector<float> got(hiddens.back().begin() + static_cast<long>(t) * Hd,
@@ -305,6 +378,50 @@ TEST_CASE("decoder runtime: one layer on one GPU matches the CPU reference", "[r
                .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
                .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
   run_all(rt, "1gpu-1layer", &ref, reqs);
+}
+
+// The tiny case's requests with A-VL layouts on requests 0 and 1 (prompts 40 and 70: prefix 4,
+// 16 image tokens of which 10 stored and 4 computed, text per head); request 2 (9 tokens) stays a
+// plain text request in the same batch. Six output tokens, so the extra steps reach decode step 4.
+std::vector<RuntimeRequest> avl_requests(const ModelSpec& m) {
+  std::vector<RuntimeRequest> rs = requests(m);
+  for (int i = 0; i < 2; ++i) {
+    RuntimeRequest& r = rs[static_cast<std::size_t>(i)];
+    r.output_tokens = 6;
+    r.prefix_tokens = 4;
+    r.image_tokens = 16;
+    r.image_stored.assign(static_cast<std::size_t>(m.layers), 10);
+    r.image_computed.assign(static_cast<std::size_t>(m.layers), 4);
+    for (int l = 0; l < m.layers; ++l)
+      for (int h = 0; h < m.kv_heads; ++h) r.budgets.kept[static_cast<std::size_t>(l * m.kv_heads + h)] = 14 + 3 + 2 * h + l + 5 * i;
+  }
+  return rs;
+}
+
+TEST_CASE("decoder runtime: A-VL sparse decode and refresh match the CPU reference", "[runtime][gpu][avl]") {
+  const ModelSpec m = tiny_model();
+  RuntimeConfig cfg{.model = m, .placement = one_gpu(m), .layers_run = 1, .seed = 11};
+  cfg.avl_refresh_interval = 2;  // decode steps 2 and 4 attend every stored token and re-pick the core
+  DecoderRuntime rt(cfg);
+  const auto reqs = avl_requests(m);
+  rt.admit(reqs);
+  CHECK(rt.kv_bytes(0) == predicted_kv_bytes(m, cfg.placement, reqs, 0, 1));
+  KVSIM_CUDA_CHECK(cudaSetDevice(0));
+  const LayerWeights& w = rt.weights(0, 0);
+  const std::vector<float> qkv = host(w.w_qkv);
+  const auto rows_of = [&](int64_t first, int64_t count) {
+    return std::vector<float>(qkv.begin() + first * m.hidden, qkv.begin() + (first + count) * m.hidden);
+  };
+  const int64_t QD = w.q_width(m), KD = w.kv_width(m);
+  LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = rows_of(0, QD), .wk = rows_of(QD, KD), .wv = rows_of(QD + KD, KD),
+               .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
+               .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
+  // Before any refresh the core is the first image_computed stored image tokens.
+  CHECK(rt.avl_core(0, 0, 0) == std::vector<int32_t>{0, 1, 2, 3});
+  std::vector<RuntimeStep> all = steps();
+  all.push_back(RuntimeStep{{{.index = 0, .decode = true}, {.index = 1, .decode = true}}});  // decode step 3: sparse, new core
+  all.push_back(RuntimeStep{{{.index = 0, .decode = true}, {.index = 1, .decode = true}}});  // decode step 4: refresh again
+  run_all(rt, "1gpu-avl", &ref, reqs, all, cfg.avl_refresh_interval);
 }
 
 // The message of the exception `fn` throws ("" if none).

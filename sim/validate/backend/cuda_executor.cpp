@@ -91,26 +91,35 @@ class CudaExecutor final : public StepExecutor {
   CudaExecutor(const ExecutorContext& ctx, const CudaBackendOptions& options)
       : layers_(ctx.deployment.model.layers), gpus_(ctx.deployment.gpus) {
     const Scenario& s = ctx.scenario;
-    if (ctx.policy.computes_subset())
-      throw InputError(s.file, "/attention_policy",
-                       "a policy whose decode reads every stored token (the runtime has no A-VL sparse path yet)",
-                       std::string(ctx.policy.name()));
     if (options.mpi_ranks > 1 && options.mpi_ranks != gpus_)
       throw InputError(s.file, "/hardware/gpus",
                        "as many GPUs as MPI ranks (" + std::to_string(options.mpi_ranks) + "): one rank per GPU",
                        std::to_string(gpus_));
     std::vector<runtime::RuntimeRequest> batch(ctx.requests.size());
     PolicyFootprint fp;
+    const ModelSpec& model = ctx.deployment.model;
     for (const Request& r : ctx.requests) {
-      if (r.images > 0)
-        throw InputError(s.file, "/workload", "text-only requests (the runtime has no vision tower yet)",
+      if (r.images > 0 && !model.vision)
+        throw InputError(s.file, "/workload/images", "no images for a model without a vision tower (" + model.name + ")",
                          "request " + std::to_string(r.id) + " with " + std::to_string(r.images) + " image(s)");
       ctx.policy.footprint(r, fp);
+      // The runtime runs every prompt token through every layer and lays out only A-VL's subsets.
+      if (!fp.prefill_share.empty())
+        throw InputError(s.file, "/attention_policy",
+                         "a policy that keeps every prompt token in every layer (the runtime has no prefill filter)",
+                         ctx.policy.describe());
+      if (fp.computes_subset() && fp.image_stored.empty())
+        throw InputError(s.file, "/attention_policy", "a policy the runtime can lay out (full, h2o, streaming_llm, a_vl)",
+                         ctx.policy.describe());
       batch.at(static_cast<std::size_t>(r.id)) = runtime::RuntimeRequest{
-          .id = r.id, .prompt_tokens = r.prompt_tokens, .output_tokens = r.output_tokens, .budgets = fp.stored};
+          .id = r.id, .prompt_tokens = r.prompt_tokens, .output_tokens = r.output_tokens, .budgets = fp.stored,
+          .prefix_tokens = r.prefix_tokens, .image_tokens = r.image_tokens,
+          .vision_tiles = model.vision ? vision_tiles(*model.vision, r.images, r.image_tokens) : 0,
+          .image_stored = fp.image_stored, .image_computed = fp.image_computed};
     }
     runtime::RuntimeConfig config{
-        .model = ctx.deployment.model, .placement = ctx.placement, .layers_run = options.layers, .seed = s.seed};
+        .model = model, .placement = ctx.placement, .layers_run = options.layers, .seed = s.seed};
+    config.avl_refresh_interval = ctx.policy.refresh_interval();
     // Steps without per-phase events are scaled whole, which is right only when every layer runs.
     const bool all_layers = options.layers <= 0 || options.layers >= ctx.deployment.model.layers;
     config.phase_every = all_layers ? std::max(options.phase_every, 1) : 1;
