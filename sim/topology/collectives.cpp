@@ -48,6 +48,7 @@
 #include <limits>
 #include <map>
 
+#include "sim/topology/ring_pipeline.h"
 #include "sim/topology/topology.h"
 
 namespace kvsim {
@@ -195,6 +196,7 @@ GroupCost Topology::model_cost(std::span<const int> group) const {
 
   NcclTerms& t = cost.nccl;
   t.busbw = rated;
+  t.channels = nccl_ring_channels(rated, cost.shape.hosts == 1);
   t.ll128 = all_nvlink;
   t.ll_max_bw = cost.shape.hosts == 1   ? kLlMaxBwHopperOneNode
                 : cost.shape.hosts == 2 ? kLlMaxBwIntelTwoNodes
@@ -238,8 +240,11 @@ double Topology::allgather_s(std::int64_t bytes_total, std::span<const int> grou
 
 namespace {
 
-// NCCL's ring time for one protocol: nsteps hops of latency, nInter of them across hosts.
-double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_inter, bool allreduce) {
+// NCCL's ring time for one protocol: nsteps hops of latency, nInter of them across hosts. With
+// `pipelined`, Simple moves its bytes at the slice pipeline's rate (ring_pipeline.cpp) after the
+// base latency (the hop latencies are inside the pipeline); otherwise NCCL's linear tuner model.
+double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_inter, bool allreduce,
+                   bool pipelined) {
   const NcclTerms& t = c.nccl;
   const NcclProtocol proto = kProtocols[p];
   if (proto == NcclProtocol::ll128 && !t.ll128) return kInf;
@@ -250,6 +255,12 @@ double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_in
   double intra = t.ring_intra_s[p];
   if (c.shape.hosts > 1)
     intra = std::max(intra, kNetOverheadUs * kUs * (proto == NcclProtocol::simple ? 3 : 1));
+  if (pipelined && proto == NcclProtocol::simple) {
+    const RingPipelineInputs in{.busbw = t.busbw, .channels = t.channels, .gpus = c.shape.gpus,
+                                .nsteps = nsteps, .inter_steps = n_inter, .allreduce = allreduce,
+                                .intra_latency_s = intra, .inter_latency_s = t.ring_inter_s[p]};
+    return kCollectiveLaunchS + kBaseLatUs[1][p] * kUs + bytes / ring_simple_pipeline_algbw(in, bytes);
+  }
   double latency = kBaseLatUs[1][p] * kUs + (nsteps - n_inter) * intra + n_inter * t.ring_inter_s[p];
   if (allreduce && proto == NcclProtocol::simple && c.shape.hosts > 1) latency *= kRingPlateauFactor;
   return kCollectiveLaunchS + latency + bytes / algbw;
@@ -284,25 +295,44 @@ double GroupCost::nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProt
   const int pi = static_cast<int>(p);
   if (a == NcclAlgorithm::tree) return nccl_tree_s(*this, bytes, pi);
   const int n_inter = shape.hosts > 1 ? 2 * (shape.hosts - 1) : 0;
-  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true);
+  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true, true);
 }
 
+double GroupCost::nccl_tuner_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
+  if (shape.gpus <= 1 || bytes <= 0) return 0;
+  const int pi = static_cast<int>(p);
+  if (a == NcclAlgorithm::tree) return nccl_tree_s(*this, bytes, pi);
+  const int n_inter = shape.hosts > 1 ? 2 * (shape.hosts - 1) : 0;
+  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true, false);
+}
+
+// NCCL's tuner picks with its linear model; the time reported is how long that choice then takes.
 NcclChoice GroupCost::allreduce_choice(std::int64_t bytes) const {
-  NcclChoice best{.algorithm = NcclAlgorithm::ring, .protocol = NcclProtocol::simple, .seconds = kInf};
   if (shape.gpus <= 1 || bytes <= 0) return {.seconds = 0};
+  NcclChoice best{.algorithm = NcclAlgorithm::ring, .protocol = NcclProtocol::simple, .seconds = kInf};
+  double best_tuner = kInf;
   for (NcclAlgorithm a : {NcclAlgorithm::tree, NcclAlgorithm::ring})
     for (NcclProtocol p : kProtocols) {
-      const double s = nccl_allreduce_s(bytes, a, p);
-      if (s < best.seconds) best = {.algorithm = a, .protocol = p, .seconds = s};
+      const double s = nccl_tuner_allreduce_s(bytes, a, p);
+      if (s < best_tuner) {
+        best_tuner = s;
+        best = {.algorithm = a, .protocol = p, .seconds = 0};
+      }
     }
+  best.seconds = nccl_allreduce_s(bytes, best.algorithm, best.protocol);
   return best;
 }
 
+// The ring (tree) protocol NCCL's tuner would pick among the ring's (tree's), and its time.
 double GroupCost::ring_allreduce_s(std::int64_t bytes) const {
   if (shape.gpus <= 1 || bytes <= 0) return 0;
+  NcclProtocol pick = NcclProtocol::simple;
   double best = kInf;
-  for (NcclProtocol p : kProtocols) best = std::min(best, nccl_allreduce_s(bytes, NcclAlgorithm::ring, p));
-  return best;
+  for (NcclProtocol p : kProtocols) {
+    const double s = nccl_tuner_allreduce_s(bytes, NcclAlgorithm::ring, p);
+    if (s < best) best = s, pick = p;
+  }
+  return nccl_allreduce_s(bytes, NcclAlgorithm::ring, pick);
 }
 
 double GroupCost::tree_allreduce_s(std::int64_t bytes) const {
@@ -321,11 +351,14 @@ double GroupCost::allreduce_s(std::int64_t bytes) const {
 
 double GroupCost::allgather_s(std::int64_t bytes_total) const {
   if (shape.gpus <= 1 || bytes_total <= 0) return 0;
+  const double b = static_cast<double>(bytes_total);
+  int pick = 2;
   double best = kInf;
-  for (int p = 0; p < 3; ++p)
-    best = std::min(best, nccl_ring_s(*this, static_cast<double>(bytes_total), p, shape.gpus - 1,
-                                      shape.hosts - 1, false));
-  return best;
+  for (int p = 0; p < 3; ++p) {
+    const double s = nccl_ring_s(*this, b, p, shape.gpus - 1, shape.hosts - 1, false, false);
+    if (s < best) best = s, pick = p;
+  }
+  return nccl_ring_s(*this, b, pick, shape.gpus - 1, shape.hosts - 1, false, true);
 }
 
 double interpolate_measured(const MeasuredCurve& curve, std::int64_t bytes) {

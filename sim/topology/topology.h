@@ -62,6 +62,7 @@ struct NcclChoice {
 // The graph-derived inputs of NCCL's cost model for one group (collectives.cpp explains each).
 struct NcclTerms {
   double busbw = 0;               // ring busbw with NCCL's own link ratings (bytes/s); Simple protocol
+  int channels = 0;               // NCCL's communicator channels for this ring (ring_pipeline.h)
   bool ll128 = false;             // LL128 enabled: every intra-host hop is NVLink (NCCL: typeIntra <= NVB)
   double ll_max_bw = 0;           // NCCL's LL bandwidth cap (bytes/s) for this node count
   // Mean hop latency per protocol (index NcclProtocol), seconds: the graph's hop latency (NCCL's
@@ -82,11 +83,14 @@ struct GroupCost {
   NcclTerms nccl;                   // NCCL cost-model inputs derived from the graph
   MeasuredCurve measured;           // empty: use the model
 
-  // NCCL's model for one algorithm and protocol (launch cost included); +inf where NCCL would not
-  // run that combination (tree on one host, LL128 over PCIe).
+  // Time of one algorithm and protocol (launch cost included): NCCL's model, with ring/Simple moving
+  // its bytes at its slice pipeline's rate (ring_pipeline.h); +inf where NCCL would not run that
+  // combination (tree on one host, LL128 over PCIe).
   double nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const;
-  NcclChoice allreduce_choice(std::int64_t bytes) const;  // fastest combination, as NCCL's tuner
-  double ring_allreduce_s(std::int64_t bytes) const;  // fastest ring protocol
+  // NCCL's tuner estimate (its linear model, src/graph/tuning.cc), which is what picks the protocol.
+  double nccl_tuner_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const;
+  NcclChoice allreduce_choice(std::int64_t bytes) const;  // NCCL tuner's pick, with its time
+  double ring_allreduce_s(std::int64_t bytes) const;  // the tuner's ring protocol, its time
   double tree_allreduce_s(std::int64_t bytes) const;  // fastest tree protocol; +inf without a tree
   double allreduce_s(std::int64_t bytes) const;       // measured if present, else min(ring, tree)
   double allgather_s(std::int64_t bytes_total) const; // ring, fastest protocol

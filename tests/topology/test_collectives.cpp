@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/core/input_error.h"
+#include "sim/topology/ring_pipeline.h"
 #include "sim/topology/topology.h"
 #include "tests/support/catch.h"
 #include "tests/topology/topology_test_util.h"
@@ -15,8 +16,9 @@ using kvsim::testing::GB;
 using kvsim::testing::iota;
 using kvsim::testing::us;
 
-// NCCL's model (collectives.cpp): launch 4 us + baseLat + nsteps hop latencies + bytes / algbw, with
-// NVLink rated 20.6 / 25 of the graph's 450 GB/s = 370.8 GB/s busbw.
+// NCCL's tuner model (collectives.cpp): launch 4 us + baseLat + nsteps hop latencies + bytes / algbw,
+// with NVLink rated 20.6 / 25 of the graph's 450 GB/s = 370.8 GB/s busbw. It picks the protocol; a
+// ring/Simple then takes launch + 8.4 us + bytes / (its slice pipeline's algbw, ring_pipeline.h).
 constexpr double kLaunch = 4 * us;
 constexpr double kNcclNvlink = 450 * GB * 20.6 / 25;
 
@@ -31,7 +33,15 @@ TEST_CASE("hgx-h200-8 all-reduce of 64 MiB: ring/Simple, 8.4 + 14 x 3.4 us + 14/
   const kvsim::NcclChoice choice = cost.allreduce_choice(bytes);
   CHECK(choice.algorithm == kvsim::NcclAlgorithm::ring);
   CHECK(choice.protocol == kvsim::NcclProtocol::simple);
-  CHECK(t.allreduce_s(bytes, iota(0, 8)) == Approx(expected));
+  CHECK(cost.nccl_tuner_allreduce_s(bytes, kvsim::NcclAlgorithm::ring, kvsim::NcclProtocol::simple) ==
+        Approx(expected));
+  CHECK(cost.nccl.channels == 24);  // NCCL's search: 6 x 60 GB/s -> 12 x 30 -> doubled for the communicator
+  const kvsim::RingPipelineInputs in{.busbw = kNcclNvlink, .channels = 24, .gpus = 8, .nsteps = 14,
+                                     .intra_latency_s = 3.4 * us};
+  const double pipelined = kvsim::ring_simple_pipeline_algbw(in, static_cast<double>(bytes));
+  CHECK(pipelined < kNcclNvlink * 8 / 14);
+  CHECK(pipelined > 0.6 * kNcclNvlink * 8 / 14);  // 64 MiB over 24 channels: 65% of the ceiling
+  CHECK(t.allreduce_s(bytes, iota(0, 8)) == Approx(kLaunch + 8.4 * us + static_cast<double>(bytes) / pipelined));
   // LL128 at the same size: 14 + 14 x 1.9 us, 0.92 of the bandwidth; slower here.
   const double ll128 = kLaunch + (14 + 14 * 1.9) * us + 14.0 / 8 * static_cast<double>(bytes) / (0.92 * kNcclNvlink);
   CHECK(cost.nccl_allreduce_s(bytes, kvsim::NcclAlgorithm::ring, kvsim::NcclProtocol::ll128) == Approx(ll128));
@@ -57,8 +67,14 @@ TEST_CASE("all-gather on PCIe: no LL128, Simple hops scaled 5.7 / 1.0 from the g
   CHECK(cost.nccl.busbw == Approx(64 * GB));  // PCIe links keep the graph's rate
   const std::int64_t total = 8LL << 20;
   // Mean hop 13/8 us (test_ring_bandwidth.cpp), 7 steps, Simple: x 5.7.
-  const double expected = kLaunch + (8.4 + 7 * (13.0 / 8) * 5.7) * us + 7.0 / 8 * static_cast<double>(total) / (64 * GB);
-  CHECK(t.allgather_s(total, iota(0, 8)) == Approx(expected));
+  // The tuner's Simple estimate would be 8.4 + 7 x (13/8) x 5.7 us + 7/8 * bytes / 64 GB/s; Simple
+  // then runs at its slice pipeline's rate: 4 channels (1 x 60 GB/s -> 2 -> 4), hops at half latency.
+  CHECK(cost.nccl.channels == 4);
+  const kvsim::RingPipelineInputs in{.busbw = 64 * GB, .channels = 4, .gpus = 8, .nsteps = 7, .allreduce = false,
+                                     .intra_latency_s = (13.0 / 8) * 5.7 * us};
+  const double algbw = kvsim::ring_simple_pipeline_algbw(in, static_cast<double>(total));
+  CHECK(algbw < 64 * GB * 8 / 7);
+  CHECK(t.allgather_s(total, iota(0, 8)) == Approx(kLaunch + 8.4 * us + static_cast<double>(total) / algbw));
 }
 
 TEST_CASE("send/recv: path latency + bytes / path bandwidth, across nodes over one NIC") {
@@ -93,8 +109,15 @@ TEST_CASE("two nodes: tree/LL for small messages, ring/Simple for large ones") {
   const auto large_choice = cost.allreduce_choice(large);
   CHECK(large_choice.algorithm == kvsim::NcclAlgorithm::ring);
   CHECK(large_choice.protocol == kvsim::NcclProtocol::simple);
-  CHECK(t.allreduce_s(large, group) == Approx(ring));
-  CHECK(cost.tree_allreduce_s(large) > ring);
+  CHECK(cost.nccl_tuner_allreduce_s(large, kvsim::NcclAlgorithm::ring, kvsim::NcclProtocol::simple) ==
+        Approx(ring));
+  // It then runs at the slice pipeline's rate (no plateau factor: that is the tuner's stand-in for it).
+  const kvsim::RingPipelineInputs in{.busbw = 370.8 * GB, .channels = cost.nccl.channels, .gpus = 16, .nsteps = 30,
+                                     .inter_steps = 2, .intra_latency_s = 3.4 * us,
+                                     .inter_latency_s = 4.7 * 14.0 / 2.7 * us};
+  const double algbw = kvsim::ring_simple_pipeline_algbw(in, static_cast<double>(large));
+  CHECK(t.allreduce_s(large, group) == Approx(kLaunch + 8.4 * us + static_cast<double>(large) / algbw));
+  CHECK(cost.tree_allreduce_s(large) > ring);  // the tuner (linear model) prefers the ring
 }
 
 TEST_CASE("measured all-reduce takes precedence and is exact at its points") {
