@@ -2,13 +2,15 @@
 // GPU (kernels/comm), for 2..N GPUs and 1 KiB .. 1 GiB: the calibration of OpCosts::allreduce_s.
 // Reports algbw = bytes / time and busbw = algbw * 2 (n - 1) / n, as nccl-tests does. A sum is
 // checked first.
-// Time ("seconds", what the fitter reads) is GPU time in the stream, as the runtime sees an
-// all-reduce between its GEMMs: every GPU's stream is held by a host function until `reps`
-// all-reduces are queued behind CUDA events, then released; seconds = elapsed between the events /
-// reps on the GPU that waited least (the one released last), median of 7 samples after 5 warm-up
-// launches. The host clock around the same launches and a synchronisation (nccl-tests' method, what
-// this benchmark reported before 2026-11-30) is kept as `host_seconds`: for messages up to ~1 MiB it
-// is bound by the one host thread enqueueing a group call per GPU (~13-15 us), not by the GPUs.
+// Time ("seconds", what the fitter reads) is the host clock around `reps` all-reduces launched on
+// every GPU and synchronised on all of them (nccl-tests' method), median of 7 samples after 5 warm-up
+// launches; up to ~1 MiB it is bound by the one host thread enqueueing a group call per GPU (~13-15
+// us on 2 x H200). `gpu_seconds` is GPU time in the stream: every GPU's stream is held by a host
+// function until the all-reduces are queued behind CUDA events, then released; elapsed / reps on the
+// GPU that waited least, median of 7 (6-10 us below 512 KiB on 2 x H200). Neither is what a runtime
+// step's all-reduce interval takes (~13 us at 256-320 KiB, arrival skew between the GPUs included):
+// raw/run6-h200x2-runtime-calls/README.md. (In that run's allreduce.json, "seconds" is the GPU time
+// and `host_seconds` the host clock: the two were swapped afterwards, keeping the fitted meaning.)
 // Keep NCCL_NVLS_ENABLE=0 (the device machines require NVLink multicast off).
 //
 //   cmake --build build-gpu --target bench_allreduce
@@ -174,9 +176,9 @@ void bm_allreduce(benchmark::State& state, int gpus, std::size_t bytes) {
     host_bound += t.host_bound ? 1 : 0;
   }
   std::sort(samples.begin(), samples.end());
-  const double seconds = samples[samples.size() / 2];
+  const double seconds = host[host.size() / 2];
   report(state, seconds);
-  state.counters["host_seconds"] = host[host.size() / 2];
+  state.counters["gpu_seconds"] = samples[samples.size() / 2];
   state.counters["gpu_reps"] = gpu_reps;
   state.counters["host_bound_samples"] = host_bound;
   const double algbw = static_cast<double>(bytes) / seconds;
