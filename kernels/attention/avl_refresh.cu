@@ -15,51 +15,69 @@ namespace {
 constexpr int kScoreThreads = 128;
 constexpr int kMaxGroup = 8;
 
-// Grid (tiles of image tokens, requests); one thread per image token; q (fp32) and lse in shared.
+// Pass 1, grid (tiles of image tokens, kv heads, requests): one thread per (image token, kv head)
+// sums exp(q.k * scale - lse) over the kv head's q heads into partial[request][kv head][token].
+// Spreading the kv heads over the grid keeps the GPU busy when few requests refresh; the partials
+// are summed in a fixed order by pass 2, so the scores are deterministic. q (fp32) and lse of the kv
+// head's q heads in shared memory.
 template <int D>
-__global__ void __launch_bounds__(kScoreThreads) image_scores_kernel(AvlImageScoresParams p, float scale) {
-  extern __shared__ float sh[];
-  const int request = blockIdx.y;
-  const int row = p.q_row != nullptr ? p.q_row[request] : request;
-  if (row < 0) return;
-  const int kv_heads = p.row_kv_heads > 0 ? p.row_kv_heads : p.cache.num_kv_heads;
-  const int heads = kv_heads * p.group_size;
-  const int64_t stride = p.q_row_stride != 0 ? p.q_row_stride : int64_t{p.cache.num_kv_heads} * p.group_size * D;
-  float* q = sh;               // [heads][D]
-  float* lse = sh + heads * D; // [heads]
-  for (int i = threadIdx.x; i < heads * D; i += kScoreThreads) q[i] = __bfloat162float(p.q[row * stride + i]);
-  for (int i = threadIdx.x; i < heads; i += kScoreThreads)
-    lse[i] = p.lse[static_cast<int64_t>(request) * p.cache.num_kv_heads * p.group_size + i];
-  __syncthreads();
-
+__global__ void __launch_bounds__(kScoreThreads) image_score_parts_kernel(AvlImageScoresParams p, float scale,
+                                                                          float* partial) {
+  __shared__ float q[kMaxGroup * D];
+  __shared__ float lse[kMaxGroup];
+  const int request = blockIdx.z, kvh = blockIdx.y;
   const AvlRequest r = p.requests[request];
+  const int row = p.q_row != nullptr ? p.q_row[request] : request;
+  const int kv_heads = p.row_kv_heads > 0 ? p.row_kv_heads : p.cache.num_kv_heads;
+  const int seg = request * p.cache.num_kv_heads + kvh;
+  if (row < 0 || kvh >= kv_heads || blockIdx.x * kScoreThreads >= r.num_secondary) return;
+  if (p.lengths != nullptr && p.lengths[seg] < r.prefix_len + r.num_secondary) return;  // not served here
+  const int G = p.group_size;
+  const int64_t stride = p.q_row_stride != 0 ? p.q_row_stride : int64_t{p.cache.num_kv_heads} * G * D;
+  for (int i = threadIdx.x; i < G * D; i += kScoreThreads) q[i] = __bfloat162float(p.q[row * stride + kvh * G * D + i]);
+  if (threadIdx.x < G)
+    lse[threadIdx.x] = p.lse[static_cast<int64_t>(request) * p.cache.num_kv_heads * G + kvh * G + threadIdx.x];
+  __syncthreads();
   const int token = blockIdx.x * kScoreThreads + threadIdx.x;
   if (token >= r.num_secondary) return;
+  const uint4* krow = reinterpret_cast<const uint4*>(p.cache.k + (p.cache.offset[seg] + r.prefix_len + token) * D);
+  float dot[kMaxGroup] = {};
+#pragma unroll
+  for (int c = 0; c < D / 8; ++c) {
+    float kf[8];
+    ptx::unpack_bf16x8(__ldg(krow + c), kf);
+#pragma unroll
+    for (int g = 0; g < kMaxGroup; ++g) {
+      if (g < G) {
+        const float* qg = q + g * D + c * 8;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) dot[g] += qg[e] * kf[e];
+      }
+    }
+  }
+  float total = 0.0f;
+#pragma unroll
+  for (int g = 0; g < kMaxGroup; ++g)
+    if (g < G) total += expf(dot[g] * scale - lse[g]);
+  partial[(static_cast<int64_t>(request) * p.cache.num_kv_heads + kvh) * p.score_stride + token] = total;
+}
+
+// Pass 2, grid (tiles of image tokens, requests): the mean over the q heads of the kv heads that
+// hold the request, summing the partials in kv-head order.
+__global__ void __launch_bounds__(kScoreThreads) image_score_sum_kernel(AvlImageScoresParams p, const float* partial) {
+  const int request = blockIdx.y;
+  const AvlRequest r = p.requests[request];
+  const int row = p.q_row != nullptr ? p.q_row[request] : request;
+  const int token = blockIdx.x * kScoreThreads + threadIdx.x;
+  if (row < 0 || token >= r.num_secondary) return;
+  const int kv_heads = p.row_kv_heads > 0 ? p.row_kv_heads : p.cache.num_kv_heads;
   float total = 0.0f;
   int counted = 0;
   for (int kvh = 0; kvh < kv_heads; ++kvh) {
     const int seg = request * p.cache.num_kv_heads + kvh;
-    if (p.lengths != nullptr && p.lengths[seg] < r.prefix_len + r.num_secondary) continue;  // not served here
+    if (p.lengths != nullptr && p.lengths[seg] < r.prefix_len + r.num_secondary) continue;
+    total += partial[(static_cast<int64_t>(request) * p.cache.num_kv_heads + kvh) * p.score_stride + token];
     counted += p.group_size;
-    const uint4* krow =
-        reinterpret_cast<const uint4*>(p.cache.k + (p.cache.offset[seg] + r.prefix_len + token) * D);
-    float dot[kMaxGroup] = {};
-#pragma unroll
-    for (int c = 0; c < D / 8; ++c) {
-      float kf[8];
-      ptx::unpack_bf16x8(__ldg(krow + c), kf);
-#pragma unroll
-      for (int g = 0; g < kMaxGroup; ++g) {
-        if (g < p.group_size) {
-          const float* qg = q + (kvh * p.group_size + g) * D + c * 8;
-#pragma unroll
-          for (int e = 0; e < 8; ++e) dot[g] += qg[e] * kf[e];
-        }
-      }
-    }
-#pragma unroll
-    for (int g = 0; g < kMaxGroup; ++g)
-      if (g < p.group_size) total += expf(dot[g] * scale - lse[kvh * p.group_size + g]);
   }
   p.scores[static_cast<int64_t>(request) * p.score_stride + token] = counted > 0 ? total / static_cast<float>(counted) : 0.0f;
 }
@@ -89,22 +107,25 @@ Support supported(const AvlImageScoresParams& p) {
     return Support::no("avl_image_scores: row_kv_heads must be 0..num_kv_heads");
   if (p.q_row_stride < 0 || p.q_row_stride % 8 != 0)
     return Support::no("avl_image_scores: q_row_stride must be a non-negative multiple of 8");
-  const std::size_t smem = static_cast<std::size_t>(p.cache.num_kv_heads) * p.group_size * (D + 1) * sizeof(float);
-  if (smem > 200 * 1024) return Support::no("avl_image_scores: too many q heads for shared memory");
   return Support::yes();
 }
 
-std::size_t workspace_bytes(const AvlImageScoresParams&) { return 0; }
+// The per-kv-head partial scores of pass 1.
+std::size_t workspace_bytes(const AvlImageScoresParams& p) {
+  return static_cast<std::size_t>(p.cache.num_requests) * p.cache.num_kv_heads * p.score_stride * sizeof(float);
+}
 
-void run(const AvlImageScoresParams& p, void*, cudaStream_t stream) {
+void run(const AvlImageScoresParams& p, void* workspace, cudaStream_t stream) {
   if (p.cache.num_requests == 0 || p.max_secondary == 0) return;
   const int D = p.cache.head_dim;
   const float scale = p.scale != 0.0f ? p.scale : 1.0f / std::sqrt(static_cast<float>(D));
-  const int smem = p.cache.num_kv_heads * p.group_size * (D + 1) * static_cast<int>(sizeof(float));
-  const dim3 grid((p.max_secondary + kScoreThreads - 1) / kScoreThreads, p.cache.num_requests);
-  auto kernel = D == 64 ? image_scores_kernel<64> : image_scores_kernel<128>;
-  KVSIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  kernel<<<grid, kScoreThreads, smem, stream>>>(p, scale);
+  const unsigned tiles = static_cast<unsigned>((p.max_secondary + kScoreThreads - 1) / kScoreThreads);
+  auto* partial = static_cast<float*>(workspace);
+  const dim3 parts(tiles, static_cast<unsigned>(p.cache.num_kv_heads), static_cast<unsigned>(p.cache.num_requests));
+  if (D == 64) image_score_parts_kernel<64><<<parts, kScoreThreads, 0, stream>>>(p, scale, partial);
+  else image_score_parts_kernel<128><<<parts, kScoreThreads, 0, stream>>>(p, scale, partial);
+  KVSIM_CUDA_CHECK_LAUNCH();
+  image_score_sum_kernel<<<dim3(tiles, static_cast<unsigned>(p.cache.num_requests)), kScoreThreads, 0, stream>>>(p, partial);
   KVSIM_CUDA_CHECK_LAUNCH();
 }
 

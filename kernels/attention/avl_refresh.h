@@ -1,7 +1,9 @@
 // A-VL refresh step (every K decode steps): the step's attention runs densely over the whole
 // segment (DecodeParams with lse), then
 //   AvlImageScoresParams: score of each secondary image token = the last query's softmax
-//     probability for it, averaged over all q heads of the layer (uses that attention's lse);
+//     probability for it, averaged over all q heads of the layer (uses that attention's lse); two
+//     passes: per (token, kv head) partial sums spread over the grid, then their sum in a fixed order
+//     (workspace_bytes: the partials);
 //   AvlSelectCoreParams: the new core = top num_core of those scores per request (top-k kernel),
 //     written ascending into core_idx, ready for the next AvlSparseParams steps.
 // Reference: kernels/reference/attention_ref.h (avl_image_scores_ref), topk_ref.h.

@@ -49,7 +49,7 @@ struct DecoderRuntime::Gpu {
   // lse of the refresh steps' dense attention, image scores and the top-k's workspace (grow-only).
   std::vector<std::size_t> off_avl_sparse, off_avl_refresh;
   DeviceBuffer<float> avl_lse, avl_scores;
-  DeviceBuffer<char> avl_select_ws;
+  DeviceBuffer<char> avl_score_ws, avl_select_ws;
   // Vision: the tower (models with one), its output for the step's tiles, and the rows of it that
   // become image-token rows of x (arena offsets of source and destination row lists).
   std::unique_ptr<VisionTower> vision;

@@ -113,7 +113,7 @@ void DecoderRuntime::decode_attention(Gpu& g, int l, const bf16* q, int64_t q_st
   sp.row_kv_heads = local_heads;
   sp.lengths = ca.capacity.data();  // 0 for a head copy that does not serve the request
   if (const kernels::Support s = kernels::supported(sp); !s) throw std::invalid_argument(s.why);
-  kernels::run(sp, nullptr, g.stream);
+  kernels::run(sp, g.avl_score_ws.data(), g.stream);
   const kernels::AvlSelectCoreParams cp{.scores = g.avl_scores.data(), .score_stride = max_secondary,
                                         .num_requests = B, .requests = refreshing, .core_idx = core};
   kernels::run(cp, g.avl_select_ws.data(), g.stream);

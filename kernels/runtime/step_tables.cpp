@@ -147,6 +147,8 @@ void DecoderRuntime::prepare(Gpu& g, const StepPlan& sp) {
     if (sp.any_refresh) {
       g.avl_lse.resize(static_cast<std::size_t>(B) * std::max(hm, 1) * G);
       g.avl_scores.resize(static_cast<std::size_t>(B) * std::max(kv.max_secondary, 1));
+      kernels::AvlImageScoresParams sp{.cache = kv.cache[0].view(B, D), .score_stride = std::max(kv.max_secondary, 1)};
+      g.avl_score_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(sp), 1));
       const kernels::AvlSelectCoreParams cp{.num_requests = B};
       g.avl_select_ws.resize(std::max<std::size_t>(kernels::workspace_bytes(cp), 1));
     }

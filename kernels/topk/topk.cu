@@ -43,6 +43,37 @@ __device__ int block_exclusive_sum(int value, int* warp_sums, int* total) {
   return warp_prefix + inclusive - value;
 }
 
+// Rows of at most kRankMax scores (A-VL's image tokens, a few hundred): each score's rank among the
+// row's keys (greater keys, then equal keys at lower indices), all pairs compared from shared
+// memory; rank < k is taken, written in index order by a block prefix sum. Same selection as the
+// radix path, with one pass instead of four serial digit scans.
+constexpr int kRankMax = 1024;
+
+__device__ void rank_select(const float* scores, int n, int k, int32_t* out) {
+  __shared__ uint32_t keys[kRankMax];
+  __shared__ int warp_sums[kWarps];
+  for (int i = threadIdx.x; i < n; i += kThreads) keys[i] = order_key(scores[i]);
+  __syncthreads();
+  int taken = 0;
+  for (int base = 0; base < n; base += kThreads) {
+    const int i = base + threadIdx.x;
+    int chosen = 0;
+    if (i < n) {
+      const uint32_t key = keys[i];
+      int rank = 0;
+      for (int j = 0; j < n; ++j) {
+        const uint32_t other = keys[j];
+        rank += other > key || (other == key && j < i);
+      }
+      chosen = rank < k;
+    }
+    int tile_total = 0;
+    const int before = block_exclusive_sum(chosen, warp_sums, &tile_total);
+    if (chosen) out[taken + before] = i;
+    taken += tile_total;
+  }
+}
+
 __global__ void __launch_bounds__(kThreads) topk_kernel(TopkParams p) {
   const int row = blockIdx.x;
   const float* scores = p.scores + p.row_begin[row];
@@ -52,6 +83,10 @@ __global__ void __launch_bounds__(kThreads) topk_kernel(TopkParams p) {
   if (k == 0) return;
   if (k == n) {
     for (int i = threadIdx.x; i < n; i += kThreads) out[i] = i;
+    return;
+  }
+  if (n <= kRankMax) {
+    rank_select(scores, n, k, out);
     return;
   }
 

@@ -2,7 +2,8 @@
 // ascending index order (ties at the threshold go to the lowest indices, so the result is a
 // deterministic function of the scores). Used by A-VL's core refresh, per-head token selection at
 // prefill end and AdaKV's layer-wide budget allocation. One CTA per row, four 8-bit passes over the
-// row's order-preserving integer keys, then an ordered compaction; rows may be 1M scores long.
+// row's order-preserving integer keys, then an ordered compaction; rows may be 1M scores long. Rows
+// of at most 1024 scores take a one-pass rank selection from shared memory instead (same result).
 //
 // Reference: kernels/reference/topk_ref.h. Test: tests/kernels/test_topk_gpu.cpp.
 #pragma once

@@ -31,6 +31,7 @@ const char* reason_text(int r) {
   switch (r) {
     case 0: return "shape not measured: nearest measured shape scaled by the fitted roofline";
     case 1: return "outside the measured grid: edge of the grid scaled by the fitted roofline";
+    case 3: return "profile has no avl_sparse: A-VL's sparse decode priced as dense decode attention";
     default: return "profile has no all-reduce: datasheet ring model of the scenario's GPU";
   }
 }
@@ -95,6 +96,20 @@ double CalibratedCosts::decode_attention_s(double kv_tokens, int requests, int g
   if (kv_tokens <= 0 || requests <= 0) return 0.0;
   return evaluate(CalibratedOp::decode_attention, {static_cast<double>(group), static_cast<double>(head_dim)},
                   {static_cast<double>(requests), kv_tokens / requests});
+}
+
+double CalibratedCosts::sparse_decode_attention_s(double kv_tokens, double segments, int requests, int group,
+                                                  int head_dim) const {
+  if (kv_tokens <= 0 || segments <= 0) return 0.0;
+  if (!profile_.op(CalibratedOp::avl_sparse)) {
+    note(CalibratedOp::avl_sparse, kNoSparse, [&] {
+      return describe_point(CalibratedOp::avl_sparse, {static_cast<double>(group), static_cast<double>(head_dim)},
+                            {segments, kv_tokens / segments});
+    });
+    return decode_attention_s(kv_tokens, requests, group, head_dim);
+  }
+  return evaluate(CalibratedOp::avl_sparse, {static_cast<double>(group), static_cast<double>(head_dim)},
+                  {segments, kv_tokens / segments});
 }
 
 double CalibratedCosts::prefill_attention_s(double pairs, int group, int head_dim) const {

@@ -17,6 +17,14 @@ class OpCosts {
   // Decode attention of one layer on one GPU: `kv_tokens` KV rows of `head_dim` read over all the
   // (request, kv head) segments it serves; each row serves `group` query heads.
   virtual double decode_attention_s(double kv_tokens, int requests, int group, int head_dim) const = 0;
+  // A-VL's sparse decode attention (kernels/attention/avl_sparse.h: the decode kernel reading rows
+  // through an index list) over `segments` (request, kv head) segments: what an engine running A-VL
+  // runs for every decode. Default: priced as dense decode attention over the same rows.
+  virtual double sparse_decode_attention_s(double kv_tokens, double segments, int requests, int group,
+                                           int head_dim) const {
+    (void)segments;
+    return decode_attention_s(kv_tokens, requests, group, head_dim);
+  }
   // Prefill (causal) attention: `pairs` query-key pairs per kv head summed over heads; `group` query
   // heads share each kv head.
   virtual double prefill_attention_s(double pairs, int group, int head_dim) const = 0;

@@ -28,6 +28,9 @@ struct Deployment {
   // weights are read in full (Fair-Copying's data parallelism within a head).
   std::vector<double> kv_heads_served = {};
   std::vector<std::int64_t> weight_bytes = {};  // [gpu]
+  // Decode attention runs A-VL's sparse kernel (the policy computes a subset of what it stores):
+  // priced with OpCosts::sparse_decode_attention_s.
+  bool sparse_decode = false;
   int index(int layer, int gpu) const { return layer * gpus + gpu; }
 };
 

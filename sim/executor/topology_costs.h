@@ -19,6 +19,10 @@ class TopologyCosts final : public OpCosts {
   double decode_attention_s(double kv_tokens, int requests, int group, int head_dim) const override {
     return base_->decode_attention_s(kv_tokens, requests, group, head_dim);
   }
+  double sparse_decode_attention_s(double kv_tokens, double segments, int requests, int group,
+                                   int head_dim) const override {
+    return base_->sparse_decode_attention_s(kv_tokens, segments, requests, group, head_dim);
+  }
   double prefill_attention_s(double pairs, int group, int head_dim) const override {
     return base_->prefill_attention_s(pairs, group, head_dim);
   }

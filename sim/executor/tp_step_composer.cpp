@@ -98,9 +98,14 @@ void TpStepComposer::time_step(const StepPlan& plan, StepTiming& out) {
       const int heads = d_.kv_heads_held[static_cast<std::size_t>(i)];
       const double gemm = shape_gemm_s_[static_cast<std::size_t>(shape_of_cell_[static_cast<std::size_t>(i)])];
       double attention = 0, decode = 0;
-      if (plan.decode_requests > 0 && heads > 0)
-        decode = costs_->decode_attention_s(plan.decode_kv_tokens[static_cast<std::size_t>(i)], plan.decode_requests,
-                                            group, m.head_dim);
+      if (plan.decode_requests > 0 && heads > 0) {
+        const double kv = plan.decode_kv_tokens[static_cast<std::size_t>(i)];
+        decode = d_.sparse_decode
+                     ? costs_->sparse_decode_attention_s(
+                           kv, plan.decode_requests * d_.kv_heads_served[static_cast<std::size_t>(i)],
+                           plan.decode_requests, group, m.head_dim)
+                     : costs_->decode_attention_s(kv, plan.decode_requests, group, m.head_dim);
+      }
       attention += decode;
       if (has_prefill && heads > 0)
         attention += costs_->prefill_attention_s(plan.prefill_pairs[static_cast<std::size_t>(i)], group, m.head_dim);

@@ -118,7 +118,8 @@ RunResult simulate(const Scenario& s, const SimulateOptions& options) {
   const Placement placement = is_placement_search(s.placement)
                                   ? search_placement(s, preq, group_costs, "/placement")
                                   : make_placement(s.placement, preq, s.file, "/placement");
-  const Deployment deployment = make_deployment(s, placement);
+  Deployment deployment = make_deployment(s, placement);
+  deployment.sparse_decode = policy->computes_subset();
 
   RunResult result;
   result.scenario = s.source;

@@ -123,7 +123,8 @@ TEST_CASE("avl refresh: head-averaged image scores and top-k core", "[gpu][avl]"
                                 .group_size = G, .max_secondary = max_sec, .scores = scores.data(),
                                 .score_stride = max_sec};
   REQUIRE(supported(sp).ok);
-  run(sp, nullptr, nullptr);
+  DeviceBuffer<uint8_t> sws(std::max<std::size_t>(workspace_bytes(sp), 1));
+  run(sp, sws.data(), nullptr);
   std::vector<double> ref_scores;
   ref::avl_image_scores_ref(c.q.data(), {c.k.data(), c.v.data(), c.table.offset, c.lengths, c.B, c.Hkv, D}, G,
                             1.0 / std::sqrt(double(D)), c.requests, max_sec, ref_scores);
@@ -230,7 +231,8 @@ TEST_CASE("avl row mapping: strided rows, skipped requests, dense requests, abse
                                 .score_stride = max_sec, .q_row = drow.data(), .q_row_stride = qs,
                                 .lengths = dlive.data()};
   REQUIRE(supported(sp).ok);
-  run(sp, nullptr, nullptr);
+  DeviceBuffer<uint8_t> sws(std::max<std::size_t>(workspace_bytes(sp), 1));
+  run(sp, sws.data(), nullptr);
   const auto got = scores.download();
   const auto lse = lse_rows.download();
   const AvlRequest& r2 = c.requests[2];

@@ -11,7 +11,7 @@ namespace kvsim::kernels::test {
 
 TEST_CASE("topk: rows of 0..1M scores, ties and negatives, exact indices", "[gpu][topk]") {
   auto rng = fresh_rng("topk");
-  std::vector<int32_t> lens{0, 1, 7, 4096, 5000, 131072};
+  std::vector<int32_t> lens{0, 1, 7, 300, 1024, 1025, 4096, 5000, 131072};  // <= 1024: the rank path
   if (!small_mode()) lens.push_back(1 << 20);
   if (small_mode()) lens = {0, 1, 7, 300, 4096};
   std::vector<float> scores;
