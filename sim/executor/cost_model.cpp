@@ -21,6 +21,7 @@ const std::vector<OpSchema>& op_schemas() {
       {CalibratedOp::kv_append, "kv_append", {}, {"bytes"}, false},
       {CalibratedOp::kv_compress, "kv_compress", {"group", "head_dim", "window", "wave_keys"}, {"segments", "prompt_tokens"}, false},
       {CalibratedOp::avl_sparse, "avl_sparse", {"group", "head_dim"}, {"segments", "tokens_per_segment"}, false},
+      {CalibratedOp::avl_refresh, "avl_refresh", {"group", "head_dim"}, {"segments", "tokens_per_segment"}, false},
   };
   return table;
 }
@@ -60,6 +61,10 @@ RooflineFeatures op_features(CalibratedOp op, const std::vector<double>& key, co
     case CalibratedOp::avl_sparse: {
       const double kv = x[0] * x[1], group = key[0], hd = key[1];
       return {kv * 2.0 * hd * 2.0, kv * 4.0 * hd * group};  // as decode, over the attended rows
+    }
+    case CalibratedOp::avl_refresh: {
+      const double rows = x[0] * x[1], group = key[0], hd = key[1];
+      return {rows * hd * 2.0, rows * 2.0 * hd * group};  // each scored image token's K row; q.k per q head
     }
     case CalibratedOp::allreduce: {
       const double n = key[0];

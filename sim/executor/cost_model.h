@@ -33,8 +33,11 @@ enum class CalibratedOp : int {
                       // prompt_tokens (wave_keys: keys one wave of resident scoring CTAs covers)
   avl_sparse,         // key group, head_dim; axes segments (requests x kv heads), tokens_per_segment
                       // (attended rows: prefix + core + text)
+  avl_refresh,        // key group, head_dim; axes segments (refreshing requests x kv heads),
+                      // tokens_per_segment (stored image tokens scored): A-VL's refresh after the
+                      // dense attention, image scores (kernels/attention/avl_refresh.h) + core top-k
 };
-inline constexpr int kCalibratedOpCount = 11;
+inline constexpr int kCalibratedOpCount = 12;
 
 struct OpSchema {
   CalibratedOp op;
