@@ -12,6 +12,15 @@
 //                segments S = requests x 4 kv heads, requests in {1,...,256} (steps of x1.5 / x1.33)
 //                x attended rows per segment (prefix + core + text) in {256, 362, ..., 2896}
 //                (sqrt(2) steps); group 1
+//   avl_refresh  A-VL's refresh after the dense decode attention of a refresh step (image scores, two
+//                kernels, then the core top-k), as the runtime launches it per layer: segments S =
+//                refreshing requests R x kv heads on the GPU, R in {1, 4, 16, 64, 256} with kv heads
+//                32 and 16 (group 1: LLaVA-1.5-7B on 1 and 2 GPUs) or 8 and 4 (group 4: LLaVA-NeXT-
+//                Mistral), so S runs in x2 steps alternating the two head counts (16..8192 and
+//                4..2048) x stored image tokens per segment in {64, 128, 288, 576, 1024, 1152, 1440}
+//                (1024 | 1152 brackets the top-k's switch from its rank path to radix select);
+//                plus off-grid checks (counter off_grid 1): each head count at R in {2, 8, 32, 128},
+//                i.e. at the segments of the other head count's grid points, images {64, 288, 1440}
 //   kv_append    one decode token into B x 8 segments
 //   kv_compress  prefill-end window scores (window 32, group 8) + top-k compaction (budget 1/4) of
 //                B prompts of n tokens, 8 kv heads: segments S = B x 8, B in {1,...,32} (steps of
@@ -28,15 +37,20 @@
 //
 // Counters: requests, kv_tokens (rows the launch attends over), group, head_dim, bytes, seconds;
 // avl_sparse and kv_compress also segments (requests x kv heads), kv_compress prompt_tokens, window
-// and wave_keys (prompt keys one wave of resident window-score CTAs covers, kernels::wave_keys).
+// and wave_keys (prompt keys one wave of resident window-score CTAs covers, kernels::wave_keys);
+// avl_refresh requests and segments count the refreshing requests only (kv_tokens: image rows
+// scored), batch_requests all of the batch, image_tokens the stored image tokens per segment.
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cmath>
 #include <memory>
 #include <numeric>
 #include <random>
+#include <utility>
 
 #include "calibration/common/bench_util.h"
+#include "kernels/attention/avl_refresh.h"
 #include "kernels/attention/avl_sparse.h"
 #include "kernels/attention/decode.h"
 #include "kernels/compress/select_compact.h"
@@ -197,6 +211,73 @@ void bm_avl_sparse(benchmark::State& state, int requests, int attended) try {
   fail(state, e);
 }
 
+// range: group, kv heads on the GPU, refreshing requests, stored image tokens per segment.
+// The runtime's call (DecoderRuntime::decode_attention on a refresh step): AvlImageScoresParams with
+// q read in place from the fused QKV rows (q_row, q_row_stride, row_kv_heads = kv heads), the dense
+// attention's lse ([request][q head]; any finite value times the same work), lengths = segment
+// capacities, scores [request][max_secondary]; then AvlSelectCoreParams over the whole batch. Each
+// segment is prefix 35 + image + text 200 rows (the avl_sparse layout); the core keeps 3/5 of the
+// stored image tokens (A-VL's defaults: vision_keep 0.5, vision_compute 0.3 of the image).
+// The batch holds as many non-refreshing requests as refreshing ones, interleaved (refresh layout
+// num_secondary 0, as the runtime writes it for a request not refreshing this step): the runtime
+// always passes the whole decode batch, so its launches carry empty CTAs (score passes) and empty
+// top-k rows for the others, and requests refresh on their own step counts (every K steps since
+// their own start), so a refresh step typically finds part of the batch refreshing. One-to-one sits
+// between "all refresh together" and "few refresh"; the op's axes count only refreshing segments,
+// so the fitted time per refreshing segment includes the others' (small) share.
+// off_grid: a check of the grid (the same segments split over the other head count), not a point.
+void bm_avl_refresh(benchmark::State& state, int group, int kv_heads, int refreshing, int image, bool off_grid) try {
+  const int prefix = 35, text = 200, core = image * 3 / 5, batch = 2 * refreshing;
+  const int segs = refreshing * kv_heads;
+  std::vector<int32_t> lengths(static_cast<std::size_t>(batch) * kv_heads, prefix + image + text);
+  CacheSets cache(batch, kv_heads, lengths);
+  std::vector<kernels::AvlRequest> reqs(static_cast<std::size_t>(batch));
+  for (int b = 0; b < batch; ++b)
+    reqs[static_cast<std::size_t>(b)] = b % 2 == 0 ? kernels::AvlRequest{prefix, image, core, b * image}
+                                                   : kernels::AvlRequest{0, 0, 0, b * image};
+  DeviceBuffer<kernels::AvlRequest> dreqs{std::span<const kernels::AvlRequest>(reqs)};
+  DeviceBuffer<int32_t> core_idx(static_cast<std::size_t>(batch) * image);
+  const RuntimeRows rows(batch, kv_heads, group);
+  std::vector<float> lse(static_cast<std::size_t>(batch) * kv_heads * group, 6.0f);
+  DeviceBuffer<float> dlse{std::span<const float>(lse)};
+  DeviceBuffer<float> scores(static_cast<std::size_t>(batch) * image);
+  kernels::AvlImageScoresParams sp{.q = arena().at(13 << 20, rows.q_elems(batch)), .cache = cache.views[0],
+                                   .requests = dreqs.data(), .lse = dlse.data(), .group_size = group,
+                                   .max_secondary = image, .scores = scores.data(), .score_stride = image};
+  sp.q_row = rows.q_row.data();
+  sp.q_row_stride = rows.q_stride;
+  sp.row_kv_heads = kv_heads;
+  sp.lengths = cache.capacity.data();
+  const kernels::AvlSelectCoreParams cp{.scores = scores.data(), .score_stride = image, .num_requests = batch,
+                                        .requests = dreqs.data(), .core_idx = core_idx.data()};
+  if (auto s = kernels::supported(sp); !s) throw std::invalid_argument(s.why);
+  if (auto s = kernels::supported(cp); !s) throw std::invalid_argument(s.why);
+  DeviceBuffer<uint8_t> w1(std::max<std::size_t>(kernels::workspace_bytes(sp), 1));
+  DeviceBuffer<uint8_t> w2(std::max<std::size_t>(kernels::workspace_bytes(cp), 1));
+  const double seconds = time_launches(
+      [&](int i) {
+        sp.cache = cache.views[static_cast<std::size_t>(i) % cache.views.size()];
+        kernels::run(sp, w1.data(), stream());
+        kernels::run(cp, w2.data(), stream());
+      },
+      stream());
+  const double tokens = static_cast<double>(segs) * image;
+  report(state, seconds);
+  state.counters["requests"] = refreshing;
+  state.counters["batch_requests"] = batch;
+  state.counters["kv_heads"] = kv_heads;
+  state.counters["segments"] = segs;
+  state.counters["image_tokens"] = image;
+  state.counters["kv_tokens"] = tokens;
+  state.counters["core_tokens"] = core;
+  state.counters["group"] = group;
+  state.counters["head_dim"] = kD;
+  state.counters["off_grid"] = off_grid ? 1 : 0;
+  state.counters["bytes"] = tokens * kD * 2 + static_cast<double>(segs) * image * 4 * 2;  // K rows; partials
+} catch (const std::exception& e) {
+  fail(state, e);
+}
+
 void bm_append(benchmark::State& state, int requests) try {
   const int kv_heads = 8, segs = requests * kv_heads;
   // Lengths stay below capacity for every timed launch: headroom covers warm-up and samples.
@@ -295,6 +376,19 @@ int main(int argc, char** argv) {
     for (int a : {256, 362, 512, 724, 1024, 1448, 2048, 2896})
       reg("avl_sparse/requests:" + std::to_string(b) + "/attended:" + std::to_string(a),
           [=](benchmark::State& s) { bm_avl_sparse(s, b, a); });
+  // Group 1: 32 and 16 kv heads (LLaVA-1.5-7B on 1 and 2 GPUs), group 4: 8 and 4 (LLaVA-NeXT-Mistral);
+  // x4 steps in refreshing requests per head count interleave to x2 steps in segments.
+  // Off-grid checks (off_grid 1): R in x4 steps from 2, the segments of the other head count's points.
+  for (const auto& [g, heads] : {std::pair{1, std::array{32, 16}}, std::pair{4, std::array{8, 4}}})
+    for (int h : heads)
+      for (const bool check : {false, true})
+        for (int r = check ? 2 : 1; r <= 256; r *= 4)
+          for (int i : {64, 128, 288, 576, 1024, 1152, 1440}) {
+            if (check && i != 64 && i != 288 && i != 1440) continue;
+            reg("avl_refresh/group:" + std::to_string(g) + "/kv_heads:" + std::to_string(h) + "/requests:" +
+                    std::to_string(r) + "/image:" + std::to_string(i) + (check ? "/off_grid:1" : ""),
+                [=](benchmark::State& s) { bm_avl_refresh(s, g, h, r, i, check); });
+          }
   for (int b = 1; b <= 1024; b *= 2)
     reg("kv_append/requests:" + std::to_string(b), [=](benchmark::State& s) { bm_append(s, b); });
   for (int b : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32})
