@@ -32,6 +32,7 @@ const char* reason_text(int r) {
     case 0: return "shape not measured: nearest measured shape scaled by the fitted roofline";
     case 1: return "outside the measured grid: edge of the grid scaled by the fitted roofline";
     case 3: return "profile has no avl_sparse: A-VL's sparse decode priced as dense decode attention";
+    case 4: return "profile has no avl_refresh: A-VL's refresh scoring priced as elementwise traffic of the K rows it reads";
     default: return "profile has no all-reduce: datasheet ring model of the scenario's GPU";
   }
 }
@@ -110,6 +111,17 @@ double CalibratedCosts::sparse_decode_attention_s(double kv_tokens, double segme
   }
   return evaluate(CalibratedOp::avl_sparse, {static_cast<double>(group), static_cast<double>(head_dim)},
                   {segments, kv_tokens / segments});
+}
+
+double CalibratedCosts::avl_refresh_s(double tokens, double segments, int group, int head_dim) const {
+  if (tokens <= 0 || segments <= 0) return 0.0;
+  const std::array<double, 2> key{static_cast<double>(group), static_cast<double>(head_dim)};
+  if (!profile_.op(CalibratedOp::avl_refresh)) {
+    note(CalibratedOp::avl_refresh, kNoRefresh,
+         [&] { return describe_point(CalibratedOp::avl_refresh, key, {segments, tokens / segments}); });
+    return elementwise_s(tokens * head_dim * 2.0);
+  }
+  return evaluate(CalibratedOp::avl_refresh, key, {segments, tokens / segments});
 }
 
 double CalibratedCosts::prefill_attention_s(double pairs, int group, int head_dim) const {

@@ -7,6 +7,8 @@
 //   decode_attention_s  series per (group, head_dim) over (requests, kv_tokens / requests)
 //   sparse_decode_attention_s  the avl_sparse op: series per (group, head_dim) over (segments,
 //                       kv_tokens / segments); a profile without it prices dense decode (noted)
+//   avl_refresh_s       the avl_refresh op over (segments, tokens / segments); a profile without
+//                       it prices the K rows read as elementwise traffic (noted)
 //   prefill_attention_s series per (group, head_dim) over pairs
 //   allreduce_s         series per GPU count; other counts scale the nearest count by the ring
 //                       roofline; a profile without all-reduce uses the scenario GPU's datasheet ring
@@ -35,6 +37,7 @@ class CalibratedCosts final : public OpCosts {
   double decode_attention_s(double kv_tokens, int requests, int group, int head_dim) const override;
   double sparse_decode_attention_s(double kv_tokens, double segments, int requests, int group,
                                    int head_dim) const override;
+  double avl_refresh_s(double tokens, double segments, int group, int head_dim) const override;
   double prefill_attention_s(double pairs, int group, int head_dim) const override;
   double allreduce_s(double bytes, int gpus) const override;
   double elementwise_s(double bytes) const override;
@@ -53,7 +56,7 @@ class CalibratedCosts final : public OpCosts {
     std::size_t series;
     bool exact;
   };
-  enum Reason : int { kShape = 0, kGrid = 1, kNoAllreduce = 2, kNoSparse = 3 };
+  enum Reason : int { kShape = 0, kGrid = 1, kNoAllreduce = 2, kNoSparse = 3, kNoRefresh = 4 };
   // The series for `key` of `op` (exact or nearest, cached) and whether it was an exact match.
   const CachedKey& series_for(CalibratedOp op, const std::array<double, 2>& key) const;
   double evaluate(CalibratedOp op, const std::array<double, 2>& key, const std::array<double, 2>& x) const;

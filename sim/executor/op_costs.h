@@ -25,6 +25,14 @@ class OpCosts {
     (void)segments;
     return decode_attention_s(kv_tokens, requests, group, head_dim);
   }
+  // A-VL's refresh scoring after a refresh step's dense attention (kernels/attention/avl_refresh.h):
+  // `tokens` stored image tokens scored over `segments` (request, kv head) segments, then the core
+  // top-k. Default: the K rows it reads as elementwise traffic.
+  virtual double avl_refresh_s(double tokens, double segments, int group, int head_dim) const {
+    (void)segments;
+    (void)group;
+    return elementwise_s(tokens * head_dim * 2.0);
+  }
   // Prefill (causal) attention: `pairs` query-key pairs per kv head summed over heads; `group` query
   // heads share each kv head.
   virtual double prefill_attention_s(double pairs, int group, int head_dim) const = 0;

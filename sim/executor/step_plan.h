@@ -58,6 +58,11 @@ struct StepPlan {
   // layers (FastV, A-VL's prefill filter). Empty: prefill_tokens in every layer.
   std::span<const double> prefill_tokens_per_layer;
   int vision_tiles = 0;       // image tiles the vision tower encodes this step (prompts starting prefill)
+  // [layer * gpus + gpu]: A-VL refresh steps' scoring of stored image tokens (after the dense
+  // attention, to re-pick the core): the tokens scored and the (request, kv head) segments they are
+  // in, over the requests refreshing this step. Empty when none refreshes.
+  std::span<const double> refresh_scored_tokens;
+  std::span<const double> refresh_segments;
   // The requests of this step in admission order; filled only when the scheduler was asked to
   // (BatchScheduler::record_entries), since pricing executors need the totals alone.
   std::span<const StepEntry> entries;

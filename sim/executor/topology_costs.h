@@ -23,6 +23,9 @@ class TopologyCosts final : public OpCosts {
                                    int head_dim) const override {
     return base_->sparse_decode_attention_s(kv_tokens, segments, requests, group, head_dim);
   }
+  double avl_refresh_s(double tokens, double segments, int group, int head_dim) const override {
+    return base_->avl_refresh_s(tokens, segments, group, head_dim);
+  }
   double prefill_attention_s(double pairs, int group, int head_dim) const override {
     return base_->prefill_attention_s(pairs, group, head_dim);
   }

@@ -105,6 +105,9 @@ void TpStepComposer::time_step(const StepPlan& plan, StepTiming& out) {
                            kv, plan.decode_requests * d_.kv_heads_served[static_cast<std::size_t>(i)],
                            plan.decode_requests, group, m.head_dim)
                      : costs_->decode_attention_s(kv, plan.decode_requests, group, m.head_dim);
+        if (!plan.refresh_segments.empty())
+          decode += costs_->avl_refresh_s(plan.refresh_scored_tokens[static_cast<std::size_t>(i)],
+                                          plan.refresh_segments[static_cast<std::size_t>(i)], group, m.head_dim);
       }
       attention += decode;
       if (has_prefill && heads > 0)

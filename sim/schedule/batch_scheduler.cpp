@@ -35,6 +35,9 @@ BatchScheduler::BatchScheduler(const Scenario& scenario, const Deployment& deplo
     compute_growth_.assign(cells, 0.0);
   }
   refresh_extra_.assign(static_cast<std::size_t>(refresh_interval_), std::vector<double>(cells, 0.0));
+  refresh_scored_.assign(static_cast<std::size_t>(refresh_interval_), std::vector<double>(cells, 0.0));
+  refresh_segments_.assign(static_cast<std::size_t>(refresh_interval_), std::vector<double>(cells, 0.0));
+  refresh_requests_.assign(static_cast<std::size_t>(refresh_interval_), 0);
   footprints_.reserve(static_cast<std::size_t>(scenario.scheduler.max_batch_size) + 1);
   running_.reserve(static_cast<std::size_t>(scenario.scheduler.max_batch_size));
 }
@@ -174,9 +177,14 @@ bool BatchScheduler::plan_step(double now_s, StepPlan& plan) {
       for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
         step_decode_tokens_[i] = compute_tokens_[i] + compute_growth_[i];
     } else {
-      const std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(steps_ % refresh_interval_)];
+      const std::size_t phase = static_cast<std::size_t>(steps_ % refresh_interval_);
+      const std::vector<double>& extra = refresh_extra_[phase];
       for (std::size_t i = 0; i < step_decode_tokens_.size(); ++i)
         step_decode_tokens_[i] = compute_tokens_[i] + compute_growth_[i] + extra[i];
+      if (refresh_requests_[phase] > 0) {
+        plan.refresh_scored_tokens = refresh_scored_[phase];
+        plan.refresh_segments = refresh_segments_[phase];
+      }
     }
     plan.decode_kv_tokens = step_decode_tokens_;
   }
@@ -206,8 +214,16 @@ void BatchScheduler::enter_decode(Running& r) {
   if (refresh_interval_ > 0 && !fp.refresh_extra.empty()) {
     // Its first decode step is the next step, index steps_ (finish_step has counted the current one).
     r.refresh_phase = static_cast<int>((steps_ + refresh_interval_ - 1) % refresh_interval_);
-    std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(r.refresh_phase)];
+    const std::size_t phase = static_cast<std::size_t>(r.refresh_phase);
+    std::vector<double>& extra = refresh_extra_[phase];
     for (std::size_t i = 0; i < extra.size(); ++i) extra[i] += fp.refresh_extra[i];
+    if (!fp.refresh_scored.empty()) {
+      ++refresh_requests_[phase];
+      for (std::size_t i = 0; i < extra.size(); ++i) {
+        refresh_scored_[phase][i] += fp.refresh_scored[i];
+        refresh_segments_[phase][i] += fp.heads[i];
+      }
+    }
   }
   ++decoding_;
   // The uncompressed prompt is gone: keep only the decode peak reserved.
@@ -236,8 +252,16 @@ void BatchScheduler::leave_decode(const Running& r) {
     }
   }
   if (r.refresh_phase >= 0) {
-    std::vector<double>& extra = refresh_extra_[static_cast<std::size_t>(r.refresh_phase)];
+    const std::size_t phase = static_cast<std::size_t>(r.refresh_phase);
+    std::vector<double>& extra = refresh_extra_[phase];
     for (std::size_t i = 0; i < extra.size(); ++i) extra[i] -= fp.refresh_extra[i];
+    if (!fp.refresh_scored.empty()) {
+      --refresh_requests_[phase];
+      for (std::size_t i = 0; i < extra.size(); ++i) {
+        refresh_scored_[phase][i] -= fp.refresh_scored[i];
+        refresh_segments_[phase][i] -= fp.heads[i];
+      }
+    }
   }
   --decoding_;
 }

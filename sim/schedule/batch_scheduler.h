@@ -114,6 +114,9 @@ class BatchScheduler {
   std::vector<double> compute_tokens_;         // [cell]: tokens decoding requests compute (separate_compute_)
   std::vector<double> compute_growth_;         // [cell]
   std::vector<std::vector<double>> refresh_extra_;  // [phase][cell]: what refresh steps read in addition
+  std::vector<std::vector<double>> refresh_scored_;    // [phase][cell]: image tokens refresh steps score
+  std::vector<std::vector<double>> refresh_segments_;  // [phase][cell]: segments (request x head) they are in
+  std::vector<int> refresh_requests_;                  // [phase]: requests refreshing in that phase
   std::vector<double> step_decode_tokens_;     // [cell]: read by this step
   std::vector<double> step_prefill_pairs_;     // [cell]
   std::vector<double> step_prefill_layer_tokens_;  // [layer]: prompt tokens per layer (token-dropping policies)

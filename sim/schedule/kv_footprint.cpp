@@ -21,8 +21,11 @@ void compute_footprint(const ModelSpec& model, int gpus, const Placement& placem
     out.computed.clear();
     out.computed_growth.clear();
   }
+  const bool scored = refresh && !policy.image_stored.empty();
   if (refresh) out.refresh_extra.assign(cells, 0.0);
   else out.refresh_extra.clear();
+  if (scored) out.refresh_scored.assign(cells, 0.0);
+  else out.refresh_scored.clear();
   out.heads.assign(cells, 0);
   out.heads_per_gpu.assign(static_cast<std::size_t>(gpus), 0);
   out.prefill_rows.assign(static_cast<std::size_t>(gpus), 0.0);
@@ -48,6 +51,7 @@ void compute_footprint(const ModelSpec& model, int gpus, const Placement& placem
         out.computed_growth[cell] += policy.computed_growth_at(head);
       }
       if (refresh) out.refresh_extra[cell] += policy.refresh_extra[head];
+      if (scored) out.refresh_scored[cell] += policy.image_stored[static_cast<std::size_t>(l)];
       out.heads[cell] += 1;
       out.heads_per_gpu[static_cast<std::size_t>(g)] += 1;
       out.prefill_rows[static_cast<std::size_t>(g)] += share;

@@ -5,6 +5,8 @@
 //   kept, growth                 stored tokens (memory): after prefill, and per decode step
 //   computed, computed_growth    tokens a normal decode step attends (empty: equal to kept/growth)
 //   refresh_extra                tokens a refresh step attends in addition (empty: no refresh)
+//   refresh_scored               image tokens a refresh step then scores to re-pick the core (A-VL:
+//                                the stored image tokens of every head served; empty: no refresh)
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@ struct KvFootprint {
   std::vector<double> computed;      // [layer * gpus + gpu]: empty unless the policy computes a subset
   std::vector<double> computed_growth;
   std::vector<double> refresh_extra; // [layer * gpus + gpu]: empty unless the policy has refresh steps
+  std::vector<double> refresh_scored;  // [layer * gpus + gpu]: empty unless refresh steps score image tokens
   std::vector<std::uint16_t> heads;  // [layer * gpus + gpu]: kv heads serving this request there
   std::vector<std::int64_t> heads_per_gpu;       // [gpu]: sum over layers of heads
   // [gpu]: KV rows each prompt token adds during prefill, sum over layers of heads x the share of the
