@@ -2,13 +2,14 @@
 # Runs on the GPU machine (device tool, kind nvidia-h200-x2), from the repository root:
 #   OUT=... bash reports/validation/run_on_gpu.sh
 # 1. builds kvsim (with the cuda executor), kvsim-fit and the prefill-kernel benchmark (gpu preset);
-# 2. times kvsim's own prefill kernel (calibration/prefill/bench_prefill_kernel) and refits the two
-#    H200 profiles with it in place of PyTorch SDPA's prefill (the other ops from the committed raw JSON);
+# 2. (stage calib, off by default: how run3 was made) times kvsim's own prefill kernel and refits the
+#    two H200 profiles from the raw JSON of that time; the committed profiles are now refit by
+#    calibration/ (calibration/profiles/h200/raw/README.md), and without this stage they are used;
 # 3. kvsim validate on every scenario of scenarios/validation/ (1-GPU ones against the 1-GPU profile,
 #    2-GPU ones against the NVLink profile);
-# 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, ops) if time is left.
-# KVSIM_STAGES (default "calib validate mpi tests"; mpi: the 2-GPU scenario again under mpirun) picks stages; without "calib" the committed profiles
-# are used. Everything lands in $OUT: env.json, logs, and validation.tar.gz (profiles, raw JSON, reports).
+# 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, A-VL, top-k, vision).
+# KVSIM_STAGES (default "validate mpi tests"; mpi: the 2-GPU scenario again under mpirun) picks stages;
+# KVSIM_VALIDATE lists the scenarios. Everything lands in $OUT: env.json, logs, and validation.tar.gz.
 set -uo pipefail
 export NCCL_NVLS_ENABLE=0
 OUT=${OUT:-/tmp/kvsim-validation}
@@ -16,7 +17,7 @@ DEADLINE=$(( $(date +%s) + ${KVSIM_DEADLINE_S:-570} ))
 left() { echo $(( DEADLINE - $(date +%s) )); }
 mkdir -p "$OUT"
 cd "$(dirname "$0")/../.."
-STAGES=${KVSIM_STAGES:-calib validate mpi tests}
+STAGES=${KVSIM_STAGES:-validate mpi tests}
 has() { [[ " $STAGES " == *" $1 "* ]]; }
 W=$OUT/work; mkdir -p "$W/raw" "$W/profiles" "$W/runs"
 
@@ -42,7 +43,8 @@ echo "== build"
 t0=$(date +%s)
 cmake --preset gpu -DKVSIM_BENCHMARKS=ON > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 cmake --build build-gpu -j32 --target kvsim kvsim-fit bench_prefill_kernel test_runtime_gpu test_runtime_mpi \
-  test_decode_gpu test_calibration_gpu test_avl_gpu test_validate_mpi >> "$OUT/build.log" 2>&1 ||
+  test_decode_gpu test_calibration_gpu test_avl_gpu test_topk_gpu test_vision_gpu test_segment_layout \
+  test_validate_mpi >> "$OUT/build.log" 2>&1 ||
   { grep -E "error|FAILED" "$OUT/build.log" | head -40; exit 1; }
 echo "built in $(( $(date +%s) - t0 )) s"
 B=build-gpu
@@ -69,7 +71,7 @@ echo "fit 2gpu rc=$?"; grep -i prefill "$OUT/fit.log" | head -4
 fi
 
 has validate && echo "== kvsim validate"
-has validate && for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gpu mistral-small-24b-2gpu}; do
+has validate && for s in ${KVSIM_VALIDATE:-llama-3-8b-1gpu llama-3-8b-2gpu mistral-small-24b-1gpu mistral-small-24b-2gpu llava-1.5-7b-1gpu llava-1.5-7b-2gpu}; do
   case $s in *1gpu) P="$W/profiles/h200-1gpu.json";; *) P="$W/profiles/h200-nvlink-2gpu.json";; esac
   [[ -f $P ]] || P=calibration/profiles/h200/$(basename "$P")
   if (( $(left) < 60 )); then echo "skip $s: time"; continue; fi
@@ -91,7 +93,7 @@ done
 
 if has tests && (( $(left) > 90 )); then
   echo "== GPU tests ($(left) s left)"
-  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu|validate_mpi' --output-on-failure \
+  timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu|topk_gpu|vision_gpu|segment_layout|validate_mpi' --output-on-failure \
     --timeout 120 > "$OUT/ctest.log" 2>&1
   echo "ctest rc=$?"; grep -E "tests passed|Passed|Failed|Skipped|rel err" "$OUT/ctest.log" | head -20
 fi
