@@ -7,7 +7,8 @@
 #    calibration/ (calibration/profiles/h200/raw/README.md), and without this stage they are used;
 # 3. kvsim validate on every scenario of scenarios/validation/ (1-GPU ones against the 1-GPU profile,
 #    2-GPU ones against the NVLink profile);
-# 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, A-VL, top-k, vision).
+# 4. the runtime and kernel GPU tests (threads, MPI with 2 ranks, decode, A-VL, top-k, vision), then
+#    compute-sanitizer memcheck on the A-VL, top-k and vision tests at small sizes.
 # KVSIM_STAGES (default "validate mpi tests"; mpi: the 2-GPU scenario again under mpirun) picks stages;
 # KVSIM_VALIDATE lists the scenarios. Everything lands in $OUT: env.json, logs, and validation.tar.gz.
 set -uo pipefail
@@ -96,5 +97,17 @@ if has tests && (( $(left) > 90 )); then
   timeout $(( $(left) - 20 )) ctest --test-dir build-gpu -R 'runtime|decode_gpu|calibration_gpu|avl_gpu|topk_gpu|vision_gpu|segment_layout|validate_mpi' --output-on-failure \
     --timeout 120 > "$OUT/ctest.log" 2>&1
   echo "ctest rc=$?"; grep -E "tests passed|Passed|Failed|Skipped|rel err" "$OUT/ctest.log" | head -20
+fi
+# compute-sanitizer memcheck on the A-VL, top-k and vision paths (small sizes), if time is left.
+if has tests && (( $(left) > 60 )); then
+  echo "== compute-sanitizer memcheck ($(left) s left)"
+  for t in "tests/runtime/test_runtime_gpu [avl]" "tests/kernels/test_avl_gpu" "tests/kernels/test_topk_gpu" \
+           "tests/runtime/test_vision_gpu"; do
+    (( $(left) > 30 )) || break
+    read -r bin filter <<< "$t"
+    KVSIM_TEST_SMALL=1 timeout $(( $(left) - 20 )) compute-sanitizer --tool memcheck --report-api-errors no \
+      "build-gpu/$bin" ${filter:+"$filter"} >> "$OUT/memcheck.log" 2>&1
+    echo "memcheck $t rc=$?"; grep -E "ERROR SUMMARY" "$OUT/memcheck.log" | tail -1
+  done
 fi
 tar -C "$W" -czf "$OUT/validation.tar.gz" . && ls -la "$OUT"
