@@ -17,8 +17,9 @@
 //                refreshing requests R x kv heads on the GPU, R in {1, 4, 16, 64, 256} with kv heads
 //                32 and 16 (group 1: LLaVA-1.5-7B on 1 and 2 GPUs) or 8 and 4 (group 4: LLaVA-NeXT-
 //                Mistral), so S runs in x2 steps alternating the two head counts (16..8192 and
-//                4..2048) x stored image tokens per segment in {64, 128, 288, 576, 1024, 1152, 1440}
-//                (1024 | 1152 brackets the top-k's switch from its rank path to radix select);
+//                4..2048) x stored image tokens per segment in {64, 128, 192, 288, 432, 576, 720, 864,
+//                1024, 1152, 1296, 1440}: dense above 576, where the top-k's rank path (all-pairs,
+//                rows <= 1024) grows as rows^2 and then gives way to radix select (1024 | 1152);
 //                plus off-grid checks (counter off_grid 1): each head count at R in {2, 8, 32, 128},
 //                i.e. at the segments of the other head count's grid points, images {64, 288, 1440}
 //   kv_append    one decode token into B x 8 segments
@@ -383,7 +384,7 @@ int main(int argc, char** argv) {
     for (int h : heads)
       for (const bool check : {false, true})
         for (int r = check ? 2 : 1; r <= 256; r *= 4)
-          for (int i : {64, 128, 288, 576, 1024, 1152, 1440}) {
+          for (int i : {64, 128, 192, 288, 432, 576, 720, 864, 1024, 1152, 1296, 1440}) {
             if (check && i != 64 && i != 288 && i != 1440) continue;
             reg("avl_refresh/group:" + std::to_string(g) + "/kv_heads:" + std::to_string(h) + "/requests:" +
                     std::to_string(r) + "/image:" + std::to_string(i) + (check ? "/off_grid:1" : ""),
