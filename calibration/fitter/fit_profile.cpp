@@ -159,6 +159,11 @@ BenchmarkFile read_benchmark_json(const nlohmann::json& doc, const std::string& 
       p.op = CalibratedOp::avl_sparse;
       p.key = {num("group"), num("head_dim")};
       p.x = {num("segments"), num("kv_tokens") / num("segments")};
+    } else if (prefix == "avl_refresh") {
+      p.op = CalibratedOp::avl_refresh;
+      p.key = {num("group"), num("head_dim")};
+      p.x = {num("segments"), num("kv_tokens") / num("segments")};
+      if (b.number_or("off_grid", 0, 0, 1e9) != 0) p.check = "other_kv_heads";
     } else if (prefix == "allreduce") {
       p.op = CalibratedOp::allreduce;
       p.key = {num("gpus")};

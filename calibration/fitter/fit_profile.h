@@ -13,6 +13,8 @@
 //   avl_sparse/…    group, head_dim, segments, kv_tokens (attended rows over all segments)
 //                   (kv_compress/avl_sparse entries without "segments", from the one-axis "bytes"
 //                   grids of earlier runs, are ignored)
+//   avl_refresh/…   group, head_dim, segments (refreshing requests x kv heads), kv_tokens (image
+//                   rows scored over all segments) (off_grid:1 -> checks "other_kv_heads", not the grid)
 //   elementwise/…, rmsnorm/…, rope/…, silu_mul/…, kv_append/…: bytes
 // Time: the "seconds" counter, else real_time in its time_unit. Other names are ignored (counted).
 #pragma once

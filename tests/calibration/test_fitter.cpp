@@ -145,6 +145,36 @@ TEST_CASE("benchmark JSON: kv_compress and avl_sparse read their 2-axis grids, o
   }
 }
 
+TEST_CASE("benchmark JSON: avl_refresh reads segments x stored image tokens, off-grid points are checks") {
+  const nlohmann::json doc = nlohmann::json::parse(R"({"benchmarks": [
+      {"name": "avl_refresh/group:1/kv_heads:32/requests:4/image:288", "real_time": 20, "time_unit": "us",
+       "requests": 4, "batch_requests": 8, "kv_heads": 32, "segments": 128, "image_tokens": 288,
+       "kv_tokens": 36864, "group": 1, "head_dim": 128, "off_grid": 0, "bytes": 1},
+      {"name": "avl_refresh/group:4/kv_heads:4/requests:8/image:1440/off_grid:1", "real_time": 30, "time_unit": "us",
+       "requests": 8, "segments": 32, "kv_tokens": 46080, "group": 4, "head_dim": 128, "off_grid": 1, "bytes": 1}
+    ]})");
+  const calib::BenchmarkFile f = calib::read_benchmark_json(doc, "r.json");
+  REQUIRE(f.points.size() == 2);
+  CHECK(f.ignored == 0);
+  CHECK(f.points[0].op == CalibratedOp::avl_refresh);
+  CHECK(f.points[0].key == std::vector<double>{1, 128});
+  CHECK(f.points[0].x == std::array<double, 2>{128, 288});  // refreshing segments, image tokens each
+  CHECK(f.points[0].seconds == Approx(20e-6));
+  CHECK(f.points[0].check.empty());
+  CHECK(f.points[1].key == std::vector<double>{4, 128});
+  CHECK(f.points[1].x == std::array<double, 2>{32, 1440});
+  CHECK(f.points[1].check == "other_kv_heads");
+  // Without its segments counter it is an input error naming it.
+  const nlohmann::json bad = nlohmann::json::parse(
+      R"({"benchmarks": [{"name": "avl_refresh/x", "real_time": 1, "group": 1, "head_dim": 128, "kv_tokens": 10}]})");
+  try {
+    (void)calib::read_benchmark_json(bad, "bad.json");
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    CHECK(e.pointer() == "/benchmarks/0/segments");
+  }
+}
+
 TEST_CASE("kv_compress: the features count whole waves, so a wave staircase is predicted from its neighbours") {
   // Below one wave the scoring FLOPs are those of a full wave (flat), then they step per wave.
   const std::vector<double> key{8, 128, 32, 1000};

@@ -74,6 +74,13 @@ TEST_CASE("the committed H200 profiles load, name their machine and record their
     }
   REQUIRE(two.op(CalibratedOp::kv_compress).has_value());
   REQUIRE(two.op(CalibratedOp::avl_sparse).has_value());
+  // avl_refresh since run7-h200x2-avl-refresh (both profiles; its grid holds the top-k's rank ->
+  // radix switch at 1024 image tokens, the largest leave-one-out errors, and still meets the target).
+  for (const CalibrationProfile* p : {&one, &two}) {
+    REQUIRE(p->op(CalibratedOp::avl_refresh).has_value());
+    CHECK(p->op(CalibratedOp::avl_refresh)->series.size() == 2);  // group 1 and 4, head_dim 128
+    CHECK(p->op(CalibratedOp::avl_refresh)->checks.contains("other_kv_heads"));
+  }
   CHECK(two.op(CalibratedOp::kv_compress)->series.at(0).key.size() == 4);  // group, head_dim, window, wave_keys
 }
 
