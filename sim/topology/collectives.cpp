@@ -18,13 +18,18 @@
 // arithmetic; the time model below starts from the same loads with NCCL's rating of each link.
 //
 // Time: NCCL's own cost model. Constants from NVIDIA/nccl src/graph/tuning.cc, the 2.2x release
-// line that has the PAT algorithm and Blackwell tables (the version stored in the code index; the
-// measured profile ran NCCL 2.28.3, whose tuning.cc was not available to check), and
-// SM90_NVLINK_BW from src/graph/topo.h:
+// line that has the PAT algorithm and Blackwell tables, and SM90_NVLINK_BW from src/graph/topo.h. The
+// measured profile ran NCCL 2.28.3; its printed tuner table on 2 x H200 (calibration/profiles/h200/
+// raw/run8-h200x2-nccl-tuning/, "Latency/AlgBw", AllReduce row: Ring LL 7.8/141.0, LL128 17.8/331.2,
+// Simple 15.2/360.0; Tree 8.0/61.1, 16.5/180.6, 16.4/232.2) is what tests/topology/
+// test_nvlink2_measured.cpp checks the ring terms against:
 //   time(a, p) = launch + baseLat[a][p] + hop latencies + bytes / algbw(a, p)
 // and the tuner's choice is the (algorithm, protocol) with the smallest time (ncclTopoGetAlgoTime).
-//   * busbw B: the ring bottleneck computed as above but with NCCL's link ratings (NVLink
-//     20.6 GB/s per link instead of 25: kNcclNvlinkRating; other links as in the graph).
+//   * busbw B: NCCL's busBw = ring graph nChannels x bwIntra, i.e. what its ring search makes of the
+//     ring bottleneck (nccl_ring_search, ring_pipeline.h): the most channels of one step of the sm90
+//     speed array, 6 x 60 = 360 GB/s on NVLink. The bottleneck it searches is computed as above but
+//     with NCCL's link ratings (NVLink 20.6 GB/s per link instead of 25: kNcclNvlinkRating, 370.8
+//     GB/s for 18 links; other links as in the graph).
 //   * Ring: LL busbw min(llMaxBw, B/2), LL128 0.92 B (Hopper, NVLink inside hosts only), Simple B;
 //     algbw = busbw * n / nsteps, nsteps = 2(n-1) for all-reduce, n-1 for all-gather.
 //     Latency (nsteps - nInter) * intraLat + nInter * interLat, nInter = 2(hosts-1) (all-reduce) or
@@ -38,8 +43,14 @@
 //     NVLink 0.6, PCIe 1.0, net 2.7 us, spread over the path's links); other protocols and the
 //     tree scale it by hwLat[type][algo][proto] / hwLat[type][ring][LL], type = NVLink when every
 //     link of the hop is NVLink, network when the hop leaves the host, PCIe otherwise.
-//   Not modelled: per-channel caps that need NCCL's channel count (perChMaxRingLL128Bw,
-//   perChMaxTreeBw), NVLS/CollNet/PAT, and NCCL's choice of fewer channels for small messages.
+//   * Ring/Simple execution (not the tuner's estimate): NCCL's slice pipeline over the communicator's
+//     channels, ring_pipeline.h; the tuner still picks with the linear model above.
+//   Not modelled: the tree on a single host (NCCL 2.28.3 enables it; every cell of its printed Tree row
+//   is slower than the Ring cell of the same protocol on 2 x H200, so it is never chosen there, but
+//   on other single-host shapes it is not checked), the per-channel caps perChMaxTreeBw (Hopper 38.7
+//   GB/s per channel: what bounds that Tree row) and perChMaxRingLL128Bw (36.7, not binding on NVLink
+//   rings), NVLS/CollNet/PAT, and the channel count NCCL uses for small LL messages (run8: one
+//   channel up to 8 KiB, all 24 from 512 KiB; the LL time here does not depend on it).
 //   * Launch: kCollectiveLaunchS = 4 us, the smallest per-kernel time this project measured for
 //     tiny kernels on H200 (calibration/profiles/h200: rope 3.8 us, rmsnorm and silu_mul 4.1 us);
 //     NCCL's model covers the GPU side only. Not fitted to the all-reduce curve.
@@ -195,8 +206,9 @@ GroupCost Topology::model_cost(std::span<const int> group) const {
   cost.ring = {.bandwidth_bytes_per_s = busbw, .latency_s = latency_sum / static_cast<double>(n)};
 
   NcclTerms& t = cost.nccl;
-  t.busbw = rated;
-  t.channels = nccl_ring_channels(rated, cost.shape.hosts == 1);
+  const NcclRingSearch search = nccl_ring_search(rated, cost.shape.hosts == 1);
+  t.busbw = search.busbw;
+  t.channels = search.channels;
   t.ll128 = all_nvlink;
   t.ll_max_bw = cost.shape.hosts == 1   ? kLlMaxBwHopperOneNode
                 : cost.shape.hosts == 2 ? kLlMaxBwIntelTwoNodes

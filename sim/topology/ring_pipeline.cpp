@@ -20,7 +20,7 @@
 //     it, then doubles the channels when the speed is >= 25 GB/s (ncclTopoDupChannels, unless
 //     below 50 GB/s with more than 4 channels); ncclTopoPostset doubles them again for the
 //     communicator. 2 x H200 NVLink (370.8 GB/s): 6 x 60 -> 12 x 30 -> 24 channels.
-//   * Each channel gets busbw / channels (the graph's rated bottleneck shared evenly).
+//   * Each channel gets busbw / channels, busbw = the search's channels x speed (nccl_ring_search).
 //   * Channels used for a message: enqueue.cc topoGetAlgoInfo drops channels while
 //     bytes < channels * 512 threads * 64 (NCCL_SIMPLE_THREAD_THRESHOLD).
 //   * Chunk and slice: Simple buffer 4 MiB over NCCL_STEPS = 8 steps, all-reduce chunk 4 steps
@@ -61,7 +61,7 @@ double soft_min(double x, double ceiling, double softness) {
 
 }  // namespace
 
-int nccl_ring_channels(double busbw_bytes_per_s, bool one_host) {
+NcclRingSearch nccl_ring_search(double busbw_bytes_per_s, bool one_host) {
   const double bw = busbw_bytes_per_s / kGBps;
   const double* speeds = one_host ? kSm90SpeedsIntra : kSm90SpeedsInter;
   const std::size_t count = one_host ? std::size(kSm90SpeedsIntra) : std::size(kSm90SpeedsInter);
@@ -77,10 +77,18 @@ int nccl_ring_channels(double busbw_bytes_per_s, bool one_host) {
     }
     if (best_channels > 0 && (i + 1 >= count || speeds[i + 1] / best_speed <= 0.49)) break;
   }
-  if (best_channels == 0) return 2;  // NCCL falls back to one channel (then doubled)
+  // Nothing fits: NCCL falls back to one channel (then doubled); the bus bandwidth stays the link's.
+  if (best_channels == 0) return {.channels = 2, .busbw = busbw_bytes_per_s};
+  // The tuner's busBw = graph nChannels x bwIntra; ncclTopoDupChannels doubles one and halves the
+  // other, so it is the search's channels x speed either way.
+  const double search_busbw = best_channels * best_speed * kGBps;
   if (best_speed >= 25.0 && !(best_speed < 50.0 && best_channels > 4))
     best_channels = std::min(2 * best_channels, kMaxSearchChannels);
-  return 2 * best_channels;  // ncclTopoPostset
+  return {.channels = 2 * best_channels, .busbw = search_busbw};  // ncclTopoPostset doubles the channels
+}
+
+int nccl_ring_channels(double busbw_bytes_per_s, bool one_host) {
+  return nccl_ring_search(busbw_bytes_per_s, one_host).channels;
 }
 
 double ring_simple_pipeline_algbw(const RingPipelineInputs& in, double bytes) {

@@ -11,6 +11,16 @@ namespace kvsim {
 // duplication, and ncclTopoPostset's doubling. 24 for a 370.8 GB/s NVLink ring.
 int nccl_ring_channels(double busbw_bytes_per_s, bool one_host);
 
+// The same search's result as NCCL's tuner sees it: the communicator's channels (above) and the bus
+// bandwidth ncclTopoTuneModel starts from, graph nChannels x bwIntra = the search's channels x speed
+// (the speed a step of the sm90 array, not the link's rate): 12 x 30 = 360 GB/s for a 370.8 GB/s
+// NVLink ring, as NCCL 2.28.3 prints it (calibration/profiles/h200/raw/run8-h200x2-nccl-tuning/).
+struct NcclRingSearch {
+  int channels = 2;
+  double busbw = 0;  // bytes/s
+};
+NcclRingSearch nccl_ring_search(double busbw_bytes_per_s, bool one_host);
+
 struct RingPipelineInputs {
   double busbw = 0;           // rated ring bottleneck, bytes/s (shared evenly by the channels)
   int channels = 1;           // nccl_ring_channels()

@@ -61,7 +61,7 @@ struct NcclChoice {
 
 // The graph-derived inputs of NCCL's cost model for one group (collectives.cpp explains each).
 struct NcclTerms {
-  double busbw = 0;               // ring busbw with NCCL's own link ratings (bytes/s); Simple protocol
+  double busbw = 0;               // NCCL tuner busBw: its ring search (channels x speed) over the rated links
   int channels = 0;               // NCCL's communicator channels for this ring (ring_pipeline.h)
   bool ll128 = false;             // LL128 enabled: every intra-host hop is NVLink (NCCL: typeIntra <= NVB)
   double ll_max_bw = 0;           // NCCL's LL bandwidth cap (bytes/s) for this node count

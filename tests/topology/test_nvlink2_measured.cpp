@@ -4,10 +4,13 @@
 // the model was fitted to this curve (sim/topology/collectives.cpp cites every constant), so this
 // is a prediction check. Prints the per-size error. Run: ctest --test-dir build -R topology
 //
-// Issue 8 asks for 15% at every size. The model does not meet that today (see reports/topology.md:
-// NCCL's model is fast by 16-20% from 16 to 256 MiB and slow by 26% at 1 MiB), so the ordinary test
-// holds the bound the model does meet (30%; worst today 26% at 1 MiB: a regression guard that fails if the model drifts) and
-// the 15% target is the hidden test "[issue8]", run with: test_topology "[issue8]".
+// Issue 8 asks for 15% at every size. The model does not meet that today (reports/topology.md): it
+// misses at 32 KiB (-15.2%: the measured host clock sits on a 13-15 us floor, the model at 4 us launch
+// + NCCL's 7.8 us Ring/LL latency) and at 1 MiB (+26.4%). NCCL 2.28.3's own log (run8) shows it does
+// pick Ring/LL at 1 MiB, as the model does, so the miss there is the time, not the choice: launch +
+// NCCL's linear LL estimate (7.8 us + bytes / 141 GB/s) is 19.2 us, measured 15.2 us. So the ordinary
+// test holds the bound the model does meet (30%: a regression guard) and the 15% target is the hidden
+// test "[issue8]", run with: test_topology "[issue8]".
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -68,6 +71,41 @@ double worst_error(double bound) {
 }
 
 }  // namespace
+
+// NCCL 2.28.3 on the same 2 x H200 (NVLS off) printed its tuner's AllReduce row at init
+// (calibration/profiles/h200/raw/run8-h200x2-nccl-tuning/nccl-debug.650.log, "Latency/AlgBw"; us and
+// GB/s of algbw) and, per call, its choice. The model's tuner terms (launch removed) must be that table,
+// and its choice NCCL's at every size 1 KiB .. 1 GiB: Ring/LL up to 1 MiB, Ring/Simple from 2 MiB.
+// (NCCL's Tree row, 8.0/61.1, 16.5/180.6, 16.4/232.2, is not modelled for one host: every Tree cell
+// is slower than the Ring cell of its protocol, so it never wins here.)
+TEST_CASE("nvlink-2 tuner reproduces NCCL 2.28.3's printed AllReduce Latency/AlgBw and choices") {
+  const auto t = kvsim::make_topology("nvlink-2", "s.json", "/topology");
+  const auto cost = t.group_cost(kvsim::testing::iota(0, 2));
+  struct Cell {
+    kvsim::NcclProtocol protocol;
+    double latency_us, algbw_gbps;
+  };
+  const Cell printed[] = {{kvsim::NcclProtocol::ll, 7.8, 141.0},
+                          {kvsim::NcclProtocol::ll128, 17.8, 331.2},
+                          {kvsim::NcclProtocol::simple, 15.2, 360.0}};
+  const std::int64_t a = 1 << 20, b = 1 << 21;
+  for (const Cell& c : printed) {
+    const double ta = cost.nccl_tuner_allreduce_s(a, kvsim::NcclAlgorithm::ring, c.protocol) - kvsim::kCollectiveLaunchS;
+    const double tb = cost.nccl_tuner_allreduce_s(b, kvsim::NcclAlgorithm::ring, c.protocol) - kvsim::kCollectiveLaunchS;
+    const double algbw = static_cast<double>(b - a) / (tb - ta);
+    const double latency = ta - static_cast<double>(a) / algbw;
+    INFO(kvsim::nccl_protocol_name(c.protocol));
+    CHECK(latency * 1e6 == Approx(c.latency_us).margin(0.05));
+    CHECK(algbw / 1e9 == Approx(c.algbw_gbps).margin(0.05));
+  }
+  CHECK(cost.nccl.channels == 24);  // "24 coll channels"; Simple used channel{Lo..Hi}={0..23}
+  for (std::int64_t bytes = 1024; bytes <= (std::int64_t{1} << 30); bytes *= 2) {
+    const kvsim::NcclChoice choice = cost.allreduce_choice(bytes);
+    INFO(bytes);
+    CHECK(choice.algorithm == kvsim::NcclAlgorithm::ring);
+    CHECK(choice.protocol == (bytes <= (1 << 20) ? kvsim::NcclProtocol::ll : kvsim::NcclProtocol::simple));
+  }
+}
 
 TEST_CASE("nvlink-2 NCCL model predicts the measured H200 all-reduce within 30% at every size") {
   CHECK(worst_error(0.30) <= 0.30);
