@@ -26,6 +26,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <mutex>
+#include <stdexcept>
 
 namespace kvsim::kernels::detail {
 
@@ -454,15 +456,21 @@ int decode_ctas_per_sm() {
 // needs_merge false (DecodePlan::Layer::needs_merge): every segment is one direct item, so the
 // merge kernel would do nothing and is not launched. Otherwise it is launched with programmatic
 // dependent launch, so its start overlaps the split kernel's last CTAs.
+inline constexpr int kMaxDevices = 64;
+
 template <int D, class RowMap>
 void launch_decode(const DecodeArgs& a, const RowMap& map, int num_items, int num_segments, bool needs_merge,
                    cudaStream_t stream) {
-  static const bool configured = [] {
+  // The shared-memory opt-in is a per-device attribute: set it once on each device the kernel runs on
+  // (a process driving several GPUs launches it on each from its own thread).
+  static std::once_flag configured[kMaxDevices];
+  int device = 0;
+  KVSIM_CUDA_CHECK(cudaGetDevice(&device));
+  if (device < 0 || device >= kMaxDevices) throw std::runtime_error("decode: CUDA device index past kMaxDevices");
+  std::call_once(configured[device], [] {
     KVSIM_CUDA_CHECK(cudaFuncSetAttribute(decode_split_kernel<D, RowMap>,
                                           cudaFuncAttributeMaxDynamicSharedMemorySize, decode_smem_bytes<D>()));
-    return true;
-  }();
-  (void)configured;
+  });
   if (num_items > 0) {
     decode_split_kernel<D, RowMap><<<num_items, kDecodeThreads, decode_smem_bytes<D>(), stream>>>(a, map);
     KVSIM_CUDA_CHECK_LAUNCH();

@@ -342,53 +342,66 @@ std::vector<int> warm_up_rows(int max_rows) {
 }
 
 // The scratch batch of warm_up: per row count R, one step prefilling ceil(R / 512) requests whose
-// prompts add up to R (at most 512 tokens each, so attention stays cheap), then decode steps of
-// every request and one of a single request. Small kept budgets. When the admitted batch has A-VL
-// requests, the scratch requests of 16 tokens or more are A-VL too, and the decodes run up to the
-// first refresh step; with a vision tower, the first request of each prefill step has an image.
+// prompts add up to R (at most 512 tokens each, so attention stays cheap), then (with requests of
+// 16 tokens added up to decode_batch) one decode step of every request, then steps decoding the
+// first n requests for every n from decode_batch down to 1, then (A-VL) decode steps of request 0
+// up to its first refresh step. Small kept budgets. When the admitted batch has A-VL requests, the
+// scratch requests of 16 tokens or more are A-VL too; with a vision tower, the first request of
+// each prefill step has an image.
 struct WarmUpPlan {
   std::vector<RuntimeRequest> batch;
   std::vector<RuntimeStep> steps;
 };
 
-WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows, bool avl, int refresh_interval) {
+WarmUpPlan warm_up_plan(const ModelSpec& m, const std::vector<int>& rows, bool avl, int refresh_interval,
+                        int decode_batch) {
   constexpr int kMaxPrompt = 512;
-  const int decodes = avl ? std::max(refresh_interval, 1) : 1;
   WarmUpPlan w;
-  RuntimeStep decode_all;
+  auto add_request = [&](int prompt, RuntimeStep& prefill) {
+    const int index = static_cast<int>(w.batch.size());
+    RuntimeRequest r{.id = index, .prompt_tokens = prompt, .output_tokens = 0, .budgets = {}};
+    r.budgets.resize(m.layers, m.kv_heads);
+    for (std::size_t c = 0; c < r.budgets.kept.size(); ++c) {
+      r.budgets.kept[c] = std::min(prompt, 16);
+      r.budgets.growth[c] = 1.0f;
+    }
+    if (prompt >= 16 && (avl || m.vision)) {
+      r.prefix_tokens = 2;
+      r.image_tokens = 8;
+      if (m.vision && prefill.requests.empty()) r.vision_tiles = 1;
+      if (avl) {
+        r.image_stored.assign(static_cast<std::size_t>(m.layers), 4);
+        r.image_computed.assign(static_cast<std::size_t>(m.layers), 2);
+      }
+    }
+    w.batch.push_back(std::move(r));
+    prefill.requests.push_back({.index = index, .chunk_start = 0, .chunk_len = prompt});
+  };
   for (int total : rows) {
     RuntimeStep prefill;
-    for (int left = total; left > 0; left -= kMaxPrompt) {
-      const int prompt = std::min(left, kMaxPrompt), index = static_cast<int>(w.batch.size());
-      RuntimeRequest r{.id = index, .prompt_tokens = prompt, .output_tokens = decodes + 1, .budgets = {}};
-      r.budgets.resize(m.layers, m.kv_heads);
-      for (std::size_t c = 0; c < r.budgets.kept.size(); ++c) {
-        r.budgets.kept[c] = std::min(prompt, 16);
-        r.budgets.growth[c] = 1.0f;
-      }
-      if (prompt >= 16 && (avl || m.vision)) {
-        r.prefix_tokens = 2;
-        r.image_tokens = 8;
-        if (m.vision && prefill.requests.empty()) r.vision_tiles = 1;
-        if (avl) {
-          r.image_stored.assign(static_cast<std::size_t>(m.layers), 4);
-          r.image_computed.assign(static_cast<std::size_t>(m.layers), 2);
-        }
-      }
-      w.batch.push_back(std::move(r));
-      prefill.requests.push_back({.index = index, .chunk_start = 0, .chunk_len = prompt});
-      decode_all.requests.push_back({.index = index, .decode = true});
-    }
+    for (int left = total; left > 0; left -= kMaxPrompt) add_request(std::min(left, kMaxPrompt), prefill);
     w.steps.push_back(std::move(prefill));
   }
-  for (int d = 0; d < decodes; ++d) w.steps.push_back(decode_all);
-  w.steps.push_back(RuntimeStep{{{.index = 0, .decode = true}}});
+  RuntimeStep more;
+  while (static_cast<int>(w.batch.size()) < decode_batch) add_request(16, more);
+  if (!more.requests.empty()) w.steps.push_back(std::move(more));
+  const int B = static_cast<int>(w.batch.size()), first = std::max(decode_batch, 1);
+  auto decode_first = [&](int n) {
+    RuntimeStep st;
+    for (int i = 0; i < n; ++i) st.requests.push_back({.index = i, .decode = true});
+    return st;
+  };
+  w.steps.push_back(decode_first(B));
+  int decodes_of_0 = 1;
+  for (int n = std::min(first, B); n >= 1; --n, ++decodes_of_0) w.steps.push_back(decode_first(n));
+  for (; avl && decodes_of_0 < refresh_interval; ++decodes_of_0) w.steps.push_back(decode_first(1));
+  for (RuntimeRequest& r : w.batch) r.output_tokens = decodes_of_0 + 1;  // request 0 decodes the most
   return w;
 }
 
 }  // namespace
 
-void DecoderRuntime::warm_up(int max_rows) {
+void DecoderRuntime::warm_up(int max_rows, int max_decode_batch) {
   const std::vector<int> rows = warm_up_rows(max_rows);
   // Set the admitted state aside (host and KV), run the scratch batch, put everything back.
   std::vector<RuntimeRequest> batch = std::move(batch_);
@@ -406,7 +419,7 @@ void DecoderRuntime::warm_up(int max_rows) {
   };
   try {
     const bool avl = !kv.empty() && kv.front().avl;  // the admitted batch's (swapped out above)
-    WarmUpPlan plan = warm_up_plan(cfg_.model, rows, avl, cfg_.avl_refresh_interval);
+    WarmUpPlan plan = warm_up_plan(cfg_.model, rows, avl, cfg_.avl_refresh_interval, max_decode_batch);
     admit(std::move(plan.batch));
     for (const RuntimeStep& st : plan.steps) run_step(st);
   } catch (...) {

@@ -132,11 +132,13 @@ class DecoderRuntime {
   void admit(std::vector<RuntimeRequest> batch);
   StepResult run_step(const RuntimeStep& step);
   // Before timed steps (before or after admit): loads every kernel the steps use and creates the
-  // GEMM plans for row counts 1, 4, 16, ... and max_rows (the most rows a timed step will have), by
-  // running steps of a scratch batch (prefills of those many rows in requests of at most 512
+  // GEMM plans for row counts 1, 4, 16, ... and max_rows (the most rows a timed step will have), and
+  // for every decode batch of 1 .. max_decode_batch requests (a batch shrinks one by one as requests
+  // finish; each size is a new GEMM shape whose first use would load kernels inside a timed step),
+  // by running steps of a scratch batch (prefills of those many rows in requests of at most 512
   // tokens, decodes, all-reduces, LM head). KV state, admitted batch and the
   // token ids of later steps are as before; hidden() and logits() are not valid until the next step.
-  void warm_up(int max_rows);
+  void warm_up(int max_rows, int max_decode_batch = 1);
 
   const ModelSpec& model() const { return cfg_.model; }
   int gpus() const { return static_cast<int>(gpu_.size()); }  // local GPUs

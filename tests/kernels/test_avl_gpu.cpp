@@ -74,6 +74,11 @@ struct DeviceCase {
 
 TEST_CASE("avl_sparse: prefix + core + text attention matches the reference", "[gpu][avl]") {
   auto rng = fresh_rng("avl sparse");
+  // On every visible GPU: the kernel's shared-memory opt-in is a per-device attribute.
+  int devices = 0;
+  REQUIRE(cudaGetDeviceCount(&devices) == cudaSuccess);
+  for (int device = 0; device < devices; ++device) {
+  REQUIRE(cudaSetDevice(device) == cudaSuccess);
   for (const int G : {1, 4}) {
     for (const int D : {64, 128}) {
       AvlCase c = make_case(3, 4, G, D, rng);
@@ -94,10 +99,12 @@ TEST_CASE("avl_sparse: prefix + core + text attention matches the reference", "[
       std::vector<double> ref_out, ref_lse;
       ref::avl_sparse_attention_ref(c.q.data(), {c.k.data(), c.v.data(), c.table.offset, c.lengths, c.B, c.Hkv, D},
                                     G, 1.0 / std::sqrt(double(D)), c.requests, c.core_idx, ref_out, ref_lse);
-      INFO("G=" << G << " D=" << D);
+      INFO("device " << device << " G=" << G << " D=" << D);
       CHECK(worst_row_error(out.download(), ref_out, static_cast<std::size_t>(D)) <= 1e-2);
     }
   }
+  }
+  REQUIRE(cudaSetDevice(0) == cudaSuccess);
 }
 
 TEST_CASE("avl refresh: head-averaged image scores and top-k core", "[gpu][avl]") {

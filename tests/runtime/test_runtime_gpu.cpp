@@ -466,7 +466,7 @@ TEST_CASE("decoder runtime: warm_up leaves the batch, KV and outputs as they wer
   {
     DecoderRuntime rt(RuntimeConfig{.model = m, .placement = one, .seed = 7});
     rt.admit(reqs);
-    rt.warm_up(100);
+    rt.warm_up(100, 5);  // also decode batches of 5, 4, ..., 1 scratch requests
     CHECK(rt.kv_bytes(0) == kv_cold);
     warm = run_all(rt, "1gpu-warm", nullptr, reqs);
   }

@@ -129,7 +129,7 @@ class CudaExecutor final : public StepExecutor {
 #if KVSIM_CUDA_MPI
       distributed_ = true;
       try {
-        start_distributed(std::move(config), std::move(batch), warm_rows);
+        start_distributed(std::move(config), std::move(batch), warm_rows, s.scheduler.max_batch_size);
       } catch (const std::exception& e) {
         abort_ranks(std::string("the cuda executor could not start: ") + e.what());
       }
@@ -145,7 +145,7 @@ class CudaExecutor final : public StepExecutor {
     env_ = environment(gpus_);
     runtime_ = std::make_unique<runtime::DecoderRuntime>(std::move(config));
     runtime_->admit(std::move(batch));
-    if (warm_rows > 0) runtime_->warm_up(warm_rows);
+    if (warm_rows > 0) runtime_->warm_up(warm_rows, s.scheduler.max_batch_size);
   }
 
   std::string_view name() const override { return "cuda"; }
@@ -248,7 +248,8 @@ class CudaExecutor final : public StepExecutor {
 #if KVSIM_CUDA_MPI
   // One rank per GPU: this rank's runtime on its GPU, then what every rank has (per-GPU bytes,
   // environment) gathered to every rank. Collective; a failure here is fatal for the job (caller).
-  void start_distributed(runtime::RuntimeConfig config, std::vector<runtime::RuntimeRequest> batch, int warm_rows) {
+  void start_distributed(runtime::RuntimeConfig config, std::vector<runtime::RuntimeRequest> batch, int warm_rows,
+                         int warm_decode_batch) {
     int devices = 0;
     const cudaError_t st = cudaGetDeviceCount(&devices);
     if (st != cudaSuccess || devices < 1)
@@ -258,7 +259,7 @@ class CudaExecutor final : public StepExecutor {
     const runtime::DistributedRank me = *config.distributed;
     runtime_ = std::make_unique<runtime::DecoderRuntime>(std::move(config));
     runtime_->admit(std::move(batch));
-    if (warm_rows > 0) runtime_->warm_up(warm_rows);
+    if (warm_rows > 0) runtime_->warm_up(warm_rows, warm_decode_batch);
     if (runtime_->gpus() != 1 || runtime_->gpu_rank(0) != me.rank)
       throw std::runtime_error("the runtime does not drive exactly this rank's GPU");
 
