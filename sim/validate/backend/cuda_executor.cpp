@@ -223,8 +223,10 @@ class CudaExecutor final : public StepExecutor {
     n["steps_run"] = steps_;
     n["phase_every"] = phase_every_;  // per-phase CUDA events on every Nth step; the others timed by their ends
     n["host_wall_s"] = host_wall_s_;
-    n["kv_selection"] = "at prefill end each head keeps its most recent `kept` prompt tokens (the budgets are AdaKV's; "
-                        "the score-based choice of which tokens is not computed)";
+    n["kv_selection"] = "at prefill end each head keeps its most recent `kept` prompt tokens, or under A-VL its prefix, "
+                        "the last stored image tokens and the last text tokens (the budgets are the policy's; the "
+                        "score-based choice of which tokens is not computed; A-VL's refresh steps re-pick the core by "
+                        "score)";
     std::vector<std::int64_t> kv = kv_, staging = staging_, weights = weights_;
     if (!distributed_) {
       for (int g = 0; g < gpus_; ++g) {
