@@ -79,15 +79,19 @@ void DecoderRuntime::decode_attention(Gpu& g, int l, const bf16* q, int64_t q_st
   const ModelSpec& m = cfg_.model;
   const int B = static_cast<int>(batch_.size()), D = m.head_dim, G = m.group_size();
   KvPool& ca = g.kv.cache[static_cast<std::size_t>(l)];
+  // Both kernels take the same row mapping: queries and outputs are rows of qkv and attn.
+  auto map_rows = [&](auto& p) {
+    p.q_row = g.dev(g.off_q_row);
+    p.q_row_stride = q_stride;
+    p.out_row_stride = out_stride;
+    p.row_kv_heads = local_heads;
+    p.zero_empty = true;
+    if (const kernels::Support s = kernels::supported(p); !s) throw std::invalid_argument(s.why);
+  };
   if (!g.kv.avl) {
     kernels::DecodeParams dp{.q = q, .cache = ca.view(B, D), .plan = g.plan.get(), .layer = l, .group_size = G,
                              .out = g.attn.data()};
-    dp.q_row = g.dev(g.off_q_row);
-    dp.q_row_stride = q_stride;
-    dp.out_row_stride = out_stride;
-    dp.row_kv_heads = local_heads;
-    dp.zero_empty = true;
-    if (const kernels::Support s = kernels::supported(dp); !s) throw std::invalid_argument(s.why);
+    map_rows(dp);
     kernels::run(dp, g.decode_ws.data(), g.stream);
     return;
   }
@@ -95,12 +99,7 @@ void DecoderRuntime::decode_attention(Gpu& g, int l, const bf16* q, int64_t q_st
   kernels::AvlSparseParams ap{.q = q, .cache = ca.view(B, D), .requests = g.avl_rows(g.off_avl_sparse[static_cast<std::size_t>(l)]),
                               .core_idx = core, .plan = g.plan.get(), .layer = l, .group_size = G,
                               .out = g.attn.data(), .lse = refresh_step_ ? g.avl_lse.data() : nullptr};
-  ap.q_row = g.dev(g.off_q_row);
-  ap.q_row_stride = q_stride;
-  ap.out_row_stride = out_stride;
-  ap.row_kv_heads = local_heads;
-  ap.zero_empty = true;
-  if (const kernels::Support s = kernels::supported(ap); !s) throw std::invalid_argument(s.why);
+  map_rows(ap);
   kernels::run(ap, g.decode_ws.data(), g.stream);
   if (!refresh_step_ || local_heads == 0) return;
   const kernels::AvlRequest* refreshing = g.avl_rows(g.off_avl_refresh[static_cast<std::size_t>(l)]);

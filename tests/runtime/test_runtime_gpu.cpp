@@ -221,6 +221,22 @@ double lm_head_error(DecoderRuntime& rt, const std::vector<float>& hidden, const
   return worst;
 }
 
+// The CPU reference of layer 0 from GPU 0's weights and embedding (1 GPU, first layer run).
+LayerRef first_layer_ref(DecoderRuntime& rt, const std::vector<RuntimeRequest>& reqs) {
+  const ModelSpec& m = rt.model();
+  KVSIM_CUDA_CHECK(cudaSetDevice(0));
+  const LayerWeights& w = rt.weights(0, 0);
+  // The fused projection's rows: Wq, then Wk, then Wv.
+  const std::vector<float> qkv = host(w.w_qkv);
+  const auto rows_of = [&](int64_t first, int64_t count) {
+    return std::vector<float>(qkv.begin() + first * m.hidden, qkv.begin() + (first + count) * m.hidden);
+  };
+  const int64_t QD = w.q_width(m), KD = w.kv_width(m);
+  return LayerRef{.m = m, .emb = to_float(rt.embedding(0)), .wq = rows_of(0, QD), .wk = rows_of(QD, KD),
+                  .wv = rows_of(QD + KD, KD), .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down),
+                  .n1 = host(w.attn_norm), .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
+}
+
 // Runs the steps; returns every step's outputs. With `ref` (1 GPU, first layer): checks every row.
 Outputs run_all(DecoderRuntime& rt, const char* what, LayerRef* ref, const std::vector<RuntimeRequest>& reqs,
                 const std::vector<RuntimeStep>& all_steps = steps(), int refresh_interval = 0) {
@@ -366,17 +382,7 @@ TEST_CASE("decoder runtime: one layer on one GPU matches the CPU reference", "[r
   CHECK(rt.kv_bytes(0) == predicted_kv_bytes(m, cfg.placement, reqs, 0, 1));
   CHECK(rt.kv_bytes(0) > 0);
 
-  KVSIM_CUDA_CHECK(cudaSetDevice(0));
-  const LayerWeights& w = rt.weights(0, 0);
-  // The fused projection's rows: Wq, then Wk, then Wv.
-  const std::vector<float> qkv = host(w.w_qkv);
-  const auto rows_of = [&](int64_t first, int64_t count) {
-    return std::vector<float>(qkv.begin() + first * m.hidden, qkv.begin() + (first + count) * m.hidden);
-  };
-  const int64_t QD = w.q_width(m), KD = w.kv_width(m);
-  LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = rows_of(0, QD), .wk = rows_of(QD, KD), .wv = rows_of(QD + KD, KD),
-               .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
-               .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
+  LayerRef ref = first_layer_ref(rt, reqs);
   run_all(rt, "1gpu-1layer", &ref, reqs);
 }
 
@@ -406,16 +412,7 @@ TEST_CASE("decoder runtime: A-VL sparse decode and refresh match the CPU referen
   const auto reqs = avl_requests(m);
   rt.admit(reqs);
   CHECK(rt.kv_bytes(0) == predicted_kv_bytes(m, cfg.placement, reqs, 0, 1));
-  KVSIM_CUDA_CHECK(cudaSetDevice(0));
-  const LayerWeights& w = rt.weights(0, 0);
-  const std::vector<float> qkv = host(w.w_qkv);
-  const auto rows_of = [&](int64_t first, int64_t count) {
-    return std::vector<float>(qkv.begin() + first * m.hidden, qkv.begin() + (first + count) * m.hidden);
-  };
-  const int64_t QD = w.q_width(m), KD = w.kv_width(m);
-  LayerRef ref{.m = m, .emb = to_float(rt.embedding(0)), .wq = rows_of(0, QD), .wk = rows_of(QD, KD), .wv = rows_of(QD + KD, KD),
-               .wo = host(w.wo), .gu = host(w.w_gate_up), .down = host(w.w_down), .n1 = host(w.attn_norm),
-               .n2 = host(w.mlp_norm), .prompt = {}, .decoded = {}, .reqs = reqs};
+  LayerRef ref = first_layer_ref(rt, reqs);
   // Before any refresh the core is the first image_computed stored image tokens.
   CHECK(rt.avl_core(0, 0, 0) == std::vector<int32_t>{0, 1, 2, 3});
   std::vector<RuntimeStep> all = steps();
