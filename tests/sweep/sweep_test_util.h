@@ -2,13 +2,12 @@
 // kvsim binary.
 #pragma once
 
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/scenario/small_scenario.h"
+#include "tests/support/run_kvsim.h"
 
 namespace kvsim::testing {
 
@@ -27,22 +26,6 @@ inline nlohmann::json tiny_sweep() {
                     {"/placement", {{{"kind", "tensor_parallel"}}, {{"kind", "best_effort"}}}}}}};
 }
 
-struct Outcome {
-  int status;
-  std::string output;
-};
-
-// Runs `KVSIM_BINARY args` and captures stdout and stderr together.
-inline Outcome run_kvsim(const std::string& args) {
-  const std::string cmd = std::string(KVSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
-  const int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
 
 inline int count_lines(const std::string& text) {
   int n = 0;
