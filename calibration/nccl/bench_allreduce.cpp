@@ -7,7 +7,9 @@
 // launches; up to ~1 MiB it is bound by the one host thread enqueueing a group call per GPU (~13-15
 // us on 2 x H200). `gpu_seconds` is GPU time in the stream: every GPU's stream is held by a host
 // function until the all-reduces are queued behind CUDA events, then released; elapsed / reps on the
-// GPU that waited least, median of 7 (6-10 us below 512 KiB on 2 x H200). Neither is what a runtime
+// GPU that waited least, median of 7 (6-10 us below 512 KiB on 2 x H200). `enqueue_seconds` is the
+// host time per call of that queueing (the GPUs held, so they cannot push back): what one host
+// thread needs to issue one all-reduce on every GPU, median of 7. Neither is what a runtime
 // step's all-reduce interval takes (~13 us at 256-320 KiB, arrival skew between the GPUs included):
 // raw/run6-h200x2-runtime-calls/README.md. (In that run's allreduce.json, "seconds" is the GPU time
 // and `host_seconds` the host clock: the two were swapped afterwards, keeping the fitted meaning.)
@@ -100,8 +102,9 @@ void CUDART_CB hold_stream(void* flag) {
 }
 
 struct GpuTiming {
-  double seconds = 0;      // per all-reduce, on the GPU that waited least
-  bool host_bound = false; // queueing outlasted the hold (the watchdog released the streams first)
+  double seconds = 0;          // per all-reduce, on the GPU that waited least
+  double enqueue_seconds = 0;  // host time per all-reduce call while the streams are held
+  bool host_bound = false;     // queueing outlasted the hold (the watchdog released the streams first)
 };
 
 // GPU time per all-reduce of `reps` queued back to back while every stream is held (file comment).
@@ -125,12 +128,15 @@ GpuTiming gpu_time(Group& g, std::size_t count, int reps) {
     KVSIM_CUDA_CHECK(cudaLaunchHostFunc(g.comm->stream(r), hold_stream, &go));
     KVSIM_CUDA_CHECK(cudaEventRecord(start[static_cast<std::size_t>(r)], g.comm->stream(r)));
   }
+  const auto enqueue_start = std::chrono::steady_clock::now();
   for (int i = 0; i < reps; ++i) g.comm->all_reduce(g.send, g.recv, count);
+  const double enqueue = std::chrono::duration<double>(std::chrono::steady_clock::now() - enqueue_start).count();
   for (int r = 0; r < n; ++r) {
     KVSIM_CUDA_CHECK(cudaSetDevice(g.comm->device(r)));
     KVSIM_CUDA_CHECK(cudaEventRecord(stop[static_cast<std::size_t>(r)], g.comm->stream(r)));
   }
   GpuTiming t;
+  t.enqueue_seconds = enqueue / reps;
   t.host_bound = go.load();
   queued.store(true);
   watchdog.join();
@@ -168,17 +174,20 @@ void bm_allreduce(benchmark::State& state, int gpus, std::size_t bytes) {
   std::sort(host.begin(), host.end());
   // In-stream GPU time: at most 128 queued launches (well inside a stream's launch queue), ~2 ms.
   const int gpu_reps = std::clamp(static_cast<int>(2e-3 / std::max(once, 1e-6)), 4, 128);
-  std::vector<double> samples;
+  std::vector<double> samples, enqueue;
   int host_bound = 0;
   for (int s = 0; s < 7; ++s) {
     const GpuTiming t = gpu_time(g, count, gpu_reps);
     samples.push_back(t.seconds);
+    enqueue.push_back(t.enqueue_seconds);
     host_bound += t.host_bound ? 1 : 0;
   }
   std::sort(samples.begin(), samples.end());
+  std::sort(enqueue.begin(), enqueue.end());
   const double seconds = host[host.size() / 2];
   report(state, seconds);
   state.counters["gpu_seconds"] = samples[samples.size() / 2];
+  state.counters["enqueue_seconds"] = enqueue[enqueue.size() / 2];
   state.counters["gpu_reps"] = gpu_reps;
   state.counters["host_bound_samples"] = host_bound;
   const double algbw = static_cast<double>(bytes) / seconds;
