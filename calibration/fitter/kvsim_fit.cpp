@@ -2,12 +2,15 @@
 //
 //   kvsim-fit --out calibration/profiles/h200/h200-nvlink-2gpu.json --env env.json
 //             (one line) [--gpus N] [--skip-op allreduce] [--report table.md] gemm.json ops.json attention.json ...
+//             (one line) [--issue-from allreduce.json]... [--issue-topology PRESET]
 //
 // --env: a JSON object (run_calibration.sh writes it: driver, commit, date, host, nccl, ...) copied
 // into the profile's "environment", completed from the benchmarks' own context blocks (GPU name,
 // CUDA runtime, NCCL version). Several --env (inputs from several runs): the first gives the
 // top-level fields, all are listed under "runs". --gpus: the GPU count the profile stands for (default: the most any
 // benchmark used). --skip-op: leave an op out (e.g. the all-reduce of a one-GPU profile).
+// --issue-from: bench_allreduce output (several: separate processes) to fit the profile's
+// "collective_issue" from (fit_issue.h); --issue-topology names the measured machine's topology preset.
 // Prints each op's leave-one-out error; --report also writes that table as Markdown.
 // Bad input: one line "FILE: POINTER: expected ..., found ..." and exit status 2.
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "calibration/fitter/fit_issue.h"
 #include "calibration/fitter/fit_profile.h"
 #include "sim/core/atomic_file.h"
 #include "sim/core/input_error.h"
@@ -27,7 +31,7 @@ namespace {
 void usage() {
   std::fprintf(stderr,
                "usage: kvsim-fit --out PROFILE.json [--env ENV.json]... [--gpus N] [--skip-op OP]... "
-               "[--report TABLE.md] BENCH.json...\n");
+               "[--report TABLE.md] [--issue-from ALLREDUCE.json]... [--issue-topology PRESET] BENCH.json...\n");
 }
 
 std::string context_string(const nlohmann::json& ctx, const char* key) {
@@ -59,7 +63,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_paths;
   int gpus = 0;
   std::set<std::string> skip;
-  std::vector<std::string> inputs;
+  std::vector<std::string> inputs, issue_paths;
+  std::string issue_topology;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -74,11 +79,13 @@ int main(int argc, char** argv) {
     else if (a == "--report") report_path = value();
     else if (a == "--gpus") gpus = std::atoi(value().c_str());
     else if (a == "--skip-op") skip.insert(value());
+    else if (a == "--issue-from") issue_paths.push_back(value());
+    else if (a == "--issue-topology") issue_topology = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else if (!a.empty() && a[0] == '-') { usage(); return 2; }
     else inputs.push_back(a);
   }
-  if (out_path.empty() || inputs.empty()) {
+  if (out_path.empty() || inputs.empty() || (!issue_paths.empty() && issue_topology.empty())) {
     usage();
     return 2;
   }
@@ -115,12 +122,24 @@ int main(int argc, char** argv) {
     env["sources"] = sources;
     env["fitter"] = "kvsim-fit (calibration/fitter)";
 
-    const kvsim::CalibrationProfile profile = kvsim::calib::fit_profile(points, env);
+    kvsim::CalibrationProfile profile = kvsim::calib::fit_profile(points, env);
+    if (!issue_paths.empty()) {
+      std::vector<std::pair<std::string, nlohmann::json>> docs;
+      for (const std::string& path : issue_paths) docs.emplace_back(path, kvsim::read_json_file(path));
+      kvsim::calib::IssueFit issue = kvsim::calib::fit_collective_issue(docs, issue_topology);
+      profile.collective_issue = issue.cost;
+      profile.collective_issue_fit = std::move(issue.fit);
+    }
     // The profile must load as the executor will load it: check before writing anything.
     (void)kvsim::parse_profile(kvsim::profile_to_json(profile), out_path);
     kvsim::write_file_atomically(out_path, kvsim::profile_to_json(profile).dump(1) + "\n");
     const std::string t = table(profile);
     std::printf("%zu points (%d entries ignored) -> %s\n%s", points.size(), ignored, out_path.c_str(), t.c_str());
+    if (profile.collective_issue)
+      std::printf("collective issue: %.3f us per GPU + %.4f us per GPU and channel (%s points, worst %.1f%%)\n",
+                  profile.collective_issue->per_gpu_s * 1e6, profile.collective_issue->per_gpu_channel_s * 1e6,
+                  profile.collective_issue_fit.at("points").dump().c_str(),
+                  100 * profile.collective_issue_fit.at("max_relative_residual").get<double>());
     if (!report_path.empty()) kvsim::write_file_atomically(report_path, t);
   } catch (const kvsim::InputError& e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -96,6 +96,13 @@ CalibrationProfile parse_profile(const nlohmann::json& doc, const std::string& f
   }
   for (const OpSchema& s : op_schemas())
     if (s.required && !p.op(s.op)) ops.fail(s.name, "measurements of op \"" + std::string(s.name) + "\"", "nothing");
+  if (const auto issue = root.find("collective_issue")) {
+    issue->expect_object();
+    issue->reject_unknown_keys({"per_gpu_s", "per_gpu_channel_s", "fit"});
+    p.collective_issue = CollectiveIssue{.per_gpu_s = issue->number("per_gpu_s", 0, 1),
+                                         .per_gpu_channel_s = issue->number("per_gpu_channel_s", 0, 1)};
+    if (issue->has("fit")) p.collective_issue_fit = issue->at("fit").json();
+  }
   return p;
 }
 
@@ -120,7 +127,13 @@ nlohmann::json profile_to_json(const CalibrationProfile& p) {
         {"checks", op->checks},
         {"series", series}};
   }
-  return {{"schema", kProfileSchema}, {"version", kProfileVersion}, {"environment", p.environment}, {"ops", ops}};
+  nlohmann::json out = {{"schema", kProfileSchema}, {"version", kProfileVersion}, {"environment", p.environment},
+                        {"ops", ops}};
+  if (p.collective_issue)
+    out["collective_issue"] = {{"per_gpu_s", p.collective_issue->per_gpu_s},
+                               {"per_gpu_channel_s", p.collective_issue->per_gpu_channel_s},
+                               {"fit", p.collective_issue_fit}};
+  return out;
 }
 
 }  // namespace kvsim

@@ -8,7 +8,12 @@
 //                        "series": [ {"key": {<key names>: v}, "axes": {<axis names>: [..]},
 //                                     "seconds": [..] /* row-major over the axes */} ],
 //                        "checks": { ... }                                  // free-form, reported
-//   } } }
+//   } },
+//     "collective_issue": { "per_gpu_s", "per_gpu_channel_s", "fit": { ... } }   // optional
+//   }
+//
+// collective_issue: the host's cost of issuing one NCCL collective (sim/topology/collective_issue.h),
+// fitted by kvsim-fit --issue-from; "fit" says from what (free-form, reported).
 //
 // Op, key and axis names are those of op_schemas() (cost_model.h). Loading validates everything and
 // throws InputError(file, JSON pointer, expected, found): corrupt JSON, unknown version, a missing
@@ -22,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/executor/cost_model.h"
+#include "sim/topology/collective_issue.h"
 
 namespace kvsim {
 
@@ -46,6 +52,8 @@ struct CalibrationProfile {
   std::string file;                       // where it was loaded from (for messages)
   nlohmann::json environment = nlohmann::json::object();
   std::array<std::optional<OpProfile>, kCalibratedOpCount> ops;
+  std::optional<CollectiveIssue> collective_issue;
+  nlohmann::json collective_issue_fit = nlohmann::json::object();  // how it was fitted
 
   const std::optional<OpProfile>& op(CalibratedOp o) const { return ops[static_cast<std::size_t>(o)]; }
   std::optional<OpProfile>& op(CalibratedOp o) { return ops[static_cast<std::size_t>(o)]; }

@@ -1,7 +1,8 @@
 // TopologyCosts: an OpCosts that takes every op from another OpCosts except the all-reduce, which
 // it prices on one TP group of a GPU topology graph: NCCL's own cost model (ring or tree, LL, LL128
 // or Simple, whichever NCCL's tuner would pick) on the graph's bottleneck links and hop latencies,
-// or measured NCCL data attached to the topology (sim/topology/collectives.cpp).
+// with the host's time to issue it where a profile measured that, or measured NCCL data attached to
+// the topology (sim/topology/collectives.cpp).
 #pragma once
 
 #include <memory>
@@ -38,7 +39,9 @@ class TopologyCosts final : public OpCosts {
     n["allreduce"] = {{"source", group_.measured.empty() ? "topology graph, NCCL cost model" : "measured NCCL curve"},
                       {"ring_busbw_bytes_per_s", group_.ring.bandwidth_bytes_per_s},
                       {"nccl_busbw_bytes_per_s", group_.nccl.busbw},
-                      {"launch_s", kCollectiveLaunchS},
+                      {"issue_mode", group_.gpus_per_issuing_thread > 1 ? "one_thread" : "thread_per_gpu"},
+                      {"issue_per_gpu_s", group_.issue.per_gpu_s},
+                      {"issue_per_gpu_channel_s", group_.issue.per_gpu_channel_s},
                       {"ring_hop_latency_s", group_.ring.latency_s},
                       {"hosts", group_.shape.hosts}};
     return n;

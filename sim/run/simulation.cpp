@@ -107,6 +107,7 @@ RunResult simulate(const Scenario& s, const SimulateOptions& options) {
   if (!s.topology.is_null()) {
     topology.emplace(make_topology(s.topology, s.file, "/topology"));
     if (profile) attach_measured_allreduce(*profile, *topology);
+    if (profile && profile->collective_issue) topology->set_collective_issue(*profile->collective_issue);
   }
   const std::vector<std::vector<int>> groups = tp_groups(s, topology);
   // The op costs of the first TP group: what the cost-driven placement search prices steps with.

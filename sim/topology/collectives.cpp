@@ -23,7 +23,7 @@
 // raw/run8-h200x2-nccl-tuning/, "Latency/AlgBw", AllReduce row: Ring LL 7.8/141.0, LL128 17.8/331.2,
 // Simple 15.2/360.0; Tree 8.0/61.1, 16.5/180.6, 16.4/232.2) is what tests/topology/
 // test_nvlink2_measured.cpp checks the ring terms against:
-//   time(a, p) = launch + baseLat[a][p] + hop latencies + bytes / algbw(a, p)
+//   time(a, p) = baseLat[a][p] + hop latencies + bytes / algbw(a, p)
 // and the tuner's choice is the (algorithm, protocol) with the smallest time (ncclTopoGetAlgoTime).
 //   * busbw B: NCCL's busBw = ring graph nChannels x bwIntra, i.e. what its ring search makes of the
 //     ring bottleneck (nccl_ring_search, ring_pipeline.h): the most channels of one step of the sm90
@@ -43,17 +43,26 @@
 //     NVLink 0.6, PCIe 1.0, net 2.7 us, spread over the path's links); other protocols and the
 //     tree scale it by hwLat[type][algo][proto] / hwLat[type][ring][LL], type = NVLink when every
 //     link of the hop is NVLink, network when the hop leaves the host, PCIe otherwise.
-//   * Ring/Simple execution (not the tuner's estimate): NCCL's slice pipeline over the communicator's
-//     channels, ring_pipeline.h; the tuner still picks with the linear model above.
+//   * Ring/Simple execution (not the tuner's estimate): the tuner's latency, then the bytes through
+//     NCCL's slice pipeline over the communicator's channels (ring_pipeline.h) instead of at the linear
+//     algbw; the tuner still picks with the linear model above.
+//   * That is the collective's time on the GPUs, launch included: the in-stream time of back-to-back
+//     all-reduces on the 2 x H200 (run9, every protocol forced in turn) is 6.4 us for a 1 KiB Ring/LL
+//     against NCCL's 7.8, and 16.1 us for a 1 KiB Ring/Simple against its 15.2 (raw/run9-h200x2-
+//     allreduce-repeats/README.md has the whole comparison).
 //   Not modelled: the tree on a single host (NCCL 2.28.3 enables it; every cell of its printed Tree row
 //   is slower than the Ring cell of the same protocol on 2 x H200, so it is never chosen there, but
 //   on other single-host shapes it is not checked), the per-channel caps perChMaxTreeBw (Hopper 38.7
 //   GB/s per channel: what bounds that Tree row) and perChMaxRingLL128Bw (36.7, not binding on NVLink
-//   rings), NVLS/CollNet/PAT, and the channel count NCCL uses for small LL messages (run8: one
-//   channel up to 8 KiB, all 24 from 512 KiB; the LL time here does not depend on it).
-//   * Launch: kCollectiveLaunchS = 4 us, the smallest per-kernel time this project measured for
-//     tiny kernels on H200 (calibration/profiles/h200: rope 3.8 us, rmsnorm and silu_mul 4.1 us);
-//     NCCL's model covers the GPU side only. Not fitted to the all-reduce curve.
+//   rings), and NVLS/CollNet/PAT.
+//
+// Issue: a host thread spends time on every call, for every GPU it drives: NCCL builds a plan with a
+// work item per channel and launches a kernel per GPU. Calls issued back to back therefore take
+//   per call = max(GPU time, gpus_per_issuing_thread x (per_gpu_s + per_gpu_channel_s x channels))
+// with the channels NCCL's enqueue gives the call (nccl_channels_used). The two costs come from a
+// calibration profile (kvsim-fit --issue-from: bench_allreduce's enqueue_seconds, the host time per
+// call while the GPUs are held); on 2 x H200 that host time is 12.0 us at 1 channel and 13.9 at 24
+// for one thread driving both GPUs, and up to 1 MiB it, not the GPUs, sets the host-clock curve.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -234,6 +243,8 @@ GroupCost Topology::model_cost(std::span<const int> group) const {
 
 GroupCost Topology::group_cost(std::span<const int> group) const {
   GroupCost cost = model_cost(group);
+  cost.issue = issue_;
+  cost.gpus_per_issuing_thread = issue_mode_ == IssueMode::one_thread ? cost.shape.gpus : 1;
   auto found = measured_.find(cost.shape);
   if (found == measured_.end()) found = measured_.find(GroupShape{.gpus = cost.shape.gpus, .hosts = 0});
   if (found != measured_.end()) cost.measured = found->second;
@@ -252,9 +263,10 @@ double Topology::allgather_s(std::int64_t bytes_total, std::span<const int> grou
 
 namespace {
 
-// NCCL's ring time for one protocol: nsteps hops of latency, nInter of them across hosts. With
-// `pipelined`, Simple moves its bytes at the slice pipeline's rate (ring_pipeline.cpp) after the
-// base latency (the hop latencies are inside the pipeline); otherwise NCCL's linear tuner model.
+// NCCL's ring GPU time for one protocol: its tuner's latency (base + nsteps hop latencies, nInter of
+// them across hosts), then the bytes at the protocol's rate. With `pipelined`, Simple moves its bytes
+// through the slice pipeline (ring_pipeline.cpp; its hop latencies are the tuner's, charged once
+// above, so the pipeline runs with none); otherwise at NCCL's linear algbw.
 double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_inter, bool allreduce,
                    bool pipelined) {
   const NcclTerms& t = c.nccl;
@@ -267,15 +279,14 @@ double nccl_ring_s(const GroupCost& c, double bytes, int p, int nsteps, int n_in
   double intra = t.ring_intra_s[p];
   if (c.shape.hosts > 1)
     intra = std::max(intra, kNetOverheadUs * kUs * (proto == NcclProtocol::simple ? 3 : 1));
-  if (pipelined && proto == NcclProtocol::simple) {
-    const RingPipelineInputs in{.busbw = t.busbw, .channels = t.channels, .gpus = c.shape.gpus,
-                                .nsteps = nsteps, .inter_steps = n_inter, .allreduce = allreduce,
-                                .intra_latency_s = intra, .inter_latency_s = t.ring_inter_s[p]};
-    return kCollectiveLaunchS + kBaseLatUs[1][p] * kUs + bytes / ring_simple_pipeline_algbw(in, bytes);
-  }
   double latency = kBaseLatUs[1][p] * kUs + (nsteps - n_inter) * intra + n_inter * t.ring_inter_s[p];
   if (allreduce && proto == NcclProtocol::simple && c.shape.hosts > 1) latency *= kRingPlateauFactor;
-  return kCollectiveLaunchS + latency + bytes / algbw;
+  if (pipelined && proto == NcclProtocol::simple) {
+    const RingPipelineInputs in{.busbw = t.busbw, .channels = t.channels, .gpus = c.shape.gpus,
+                                .nsteps = nsteps, .inter_steps = n_inter, .allreduce = allreduce};
+    return latency + bytes / ring_simple_pipeline_algbw(in, bytes);
+  }
+  return latency + bytes / algbw;
 }
 
 double nccl_tree_s(const GroupCost& c, std::int64_t bytes, int p) {
@@ -292,7 +303,16 @@ double nccl_tree_s(const GroupCost& c, std::int64_t bytes, int p) {
   const int per_host = c.shape.gpus / c.shape.hosts;
   const double latency = kBaseLatUs[0][p] * kUs +
                          2 * ((per_host - 1) * t.tree_intra_s[p] + log2i(c.shape.hosts) * t.tree_inter_s[p]);
-  return kCollectiveLaunchS + latency + static_cast<double>(bytes) / algbw;
+  return latency + static_cast<double>(bytes) / algbw;
+}
+
+// A choice's channels, its issue time and the per-call time: the GPUs' or the host's, whichever is longer.
+NcclChoice finish(const GroupCost& c, NcclChoice choice, std::int64_t bytes) {
+  choice.channels = nccl_channels_used(bytes, static_cast<int>(choice.protocol), c.nccl.channels, c.shape.gpus,
+                                       choice.algorithm == NcclAlgorithm::ring);
+  choice.issue_seconds = c.issue_s(choice.channels);
+  choice.seconds = std::max(choice.gpu_seconds, choice.issue_seconds);
+  return choice;
 }
 
 }  // namespace
@@ -300,6 +320,11 @@ double nccl_tree_s(const GroupCost& c, std::int64_t bytes, int p) {
 std::string_view nccl_algorithm_name(NcclAlgorithm a) { return a == NcclAlgorithm::tree ? "tree" : "ring"; }
 std::string_view nccl_protocol_name(NcclProtocol p) {
   return p == NcclProtocol::ll ? "LL" : p == NcclProtocol::ll128 ? "LL128" : "Simple";
+}
+std::string_view issue_mode_name(IssueMode m) { return m == IssueMode::one_thread ? "one_thread" : "thread_per_gpu"; }
+
+double GroupCost::issue_s(int channels) const {
+  return gpus_per_issuing_thread * (issue.per_gpu_s + issue.per_gpu_channel_s * channels);
 }
 
 double GroupCost::nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
@@ -320,19 +345,19 @@ double GroupCost::nccl_tuner_allreduce_s(std::int64_t bytes, NcclAlgorithm a, Nc
 
 // NCCL's tuner picks with its linear model; the time reported is how long that choice then takes.
 NcclChoice GroupCost::allreduce_choice(std::int64_t bytes) const {
-  if (shape.gpus <= 1 || bytes <= 0) return {.seconds = 0};
-  NcclChoice best{.algorithm = NcclAlgorithm::ring, .protocol = NcclProtocol::simple, .seconds = kInf};
+  if (shape.gpus <= 1 || bytes <= 0) return {};
+  NcclChoice best{.algorithm = NcclAlgorithm::ring, .protocol = NcclProtocol::simple};
   double best_tuner = kInf;
   for (NcclAlgorithm a : {NcclAlgorithm::tree, NcclAlgorithm::ring})
     for (NcclProtocol p : kProtocols) {
       const double s = nccl_tuner_allreduce_s(bytes, a, p);
       if (s < best_tuner) {
         best_tuner = s;
-        best = {.algorithm = a, .protocol = p, .seconds = 0};
+        best = {.algorithm = a, .protocol = p};
       }
     }
-  best.seconds = nccl_allreduce_s(bytes, best.algorithm, best.protocol);
-  return best;
+  best.gpu_seconds = nccl_allreduce_s(bytes, best.algorithm, best.protocol);
+  return finish(*this, best, bytes);
 }
 
 // The ring (tree) protocol NCCL's tuner would pick among the ring's (tree's), and its time.
@@ -370,7 +395,9 @@ double GroupCost::allgather_s(std::int64_t bytes_total) const {
     const double s = nccl_ring_s(*this, b, p, shape.gpus - 1, shape.hosts - 1, false, false);
     if (s < best) best = s, pick = p;
   }
-  return nccl_ring_s(*this, b, pick, shape.gpus - 1, shape.hosts - 1, false, true);
+  NcclChoice choice{.algorithm = NcclAlgorithm::ring, .protocol = kProtocols[pick]};
+  choice.gpu_seconds = nccl_ring_s(*this, b, pick, shape.gpus - 1, shape.hosts - 1, false, true);
+  return finish(*this, choice, bytes_total).seconds;
 }
 
 double interpolate_measured(const MeasuredCurve& curve, std::int64_t bytes) {

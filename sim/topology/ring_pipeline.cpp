@@ -22,7 +22,11 @@
 //     communicator. 2 x H200 NVLink (370.8 GB/s): 6 x 60 -> 12 x 30 -> 24 channels.
 //   * Each channel gets busbw / channels, busbw = the search's channels x speed (nccl_ring_search).
 //   * Channels used for a message: enqueue.cc topoGetAlgoInfo drops channels while
-//     bytes < channels * 512 threads * 64 (NCCL_SIMPLE_THREAD_THRESHOLD).
+//     bytes < channels * threads * threshold: Simple 512 threads (NCCL_SIMPLE_MAX_NTHREADS) x 64
+//     (NCCL_SIMPLE_THREAD_THRESHOLD); LL 512 (NCCL_LL_MAX_NTHREADS) x 8 (NCCL_LL_THREAD_THRESHOLD), the
+//     threshold multiplied by the ranks for ring LL (tuning.cc); LL128 640 x 8. NCCL 2.28.3 on 2 x H200
+//     logged Ring/LL on 1, 2, 4, 8, 16 channels at 8, 16, 32, 64, 128 KiB as this rule gives, then 22
+//     at 256 KiB where the rule gives all 24 (calibration/profiles/h200/raw/run8-h200x2-nccl-tuning).
 //   * Chunk and slice: Simple buffer 4 MiB over NCCL_STEPS = 8 steps, all-reduce chunk 4 steps
 //     (2 MiB), slice 2 steps; a channel's chunk is min(2 MiB, its share / n: runRing's last loop
 //     cuts what is left into n chunks) and the slice is half a
@@ -45,8 +49,9 @@ constexpr double kSm90SpeedsIntra[] = {60.0, 50.0, 40.0, 30.0, 24.0, 20.0, 15.0,
 constexpr double kSm90SpeedsInter[] = {48.0, 45.0, 42.0, 40.0, 30.0, 24.0, 22.0, 20.0, 17.5,
                                        15.0, 12.0, 6.0,  3.0,  2.4,  1.2,  0.24, 0.12};
 constexpr int kMaxSearchChannels = 16;       // MAXCHANNELS / 2
-constexpr std::int64_t kSimpleThreads = 512;  // NCCL_SIMPLE_MAX_NTHREADS
-constexpr std::int64_t kSimpleThreadThreshold = 64;
+constexpr std::int64_t kThreads[3] = {512, 640, 512};        // NCCL_{LL,LL128,SIMPLE}_MAX_NTHREADS
+constexpr std::int64_t kThreadThreshold[3] = {8, 8, 64};     // NCCL_{LL,LL128,SIMPLE}_THREAD_THRESHOLD
+constexpr int kSimple = 2;
 constexpr std::int64_t kChunkBytes = 2 << 20;        // (4 MiB / 8 steps) x 4 chunk steps
 constexpr std::int64_t kNominalSliceBytes = 1 << 20;  // 2 slice steps
 constexpr std::int64_t kElementBytes = 2;             // bf16
@@ -87,6 +92,14 @@ NcclRingSearch nccl_ring_search(double busbw_bytes_per_s, bool one_host) {
   return {.channels = 2 * best_channels, .busbw = search_busbw};  // ncclTopoPostset doubles the channels
 }
 
+int nccl_channels_used(std::int64_t bytes, int protocol, int channels, int ranks, bool ring) {
+  const std::int64_t per_channel =
+      kThreads[protocol] * kThreadThreshold[protocol] * (ring && protocol == 0 ? ranks : 1);
+  int used = std::max(channels, 1);
+  while (used > 1 && bytes < used * per_channel) --used;
+  return used;
+}
+
 int nccl_ring_channels(double busbw_bytes_per_s, bool one_host) {
   return nccl_ring_search(busbw_bytes_per_s, one_host).channels;
 }
@@ -95,8 +108,7 @@ double ring_simple_pipeline_algbw(const RingPipelineInputs& in, double bytes) {
   const double max_algbw = in.busbw * in.gpus / in.nsteps;
   if (bytes <= 0) return max_algbw;
   const auto message = static_cast<std::int64_t>(std::ceil(bytes));
-  int channels = in.channels;
-  while (channels > 1 && message < channels * kSimpleThreads * kSimpleThreadThreshold) --channels;
+  const int channels = nccl_channels_used(message, kSimple, in.channels, in.gpus, true);
   const double channel_bw = in.busbw / in.channels;
 
   const std::int64_t channel_bytes = div_up(message, channels);

@@ -21,6 +21,11 @@ struct NcclRingSearch {
 };
 NcclRingSearch nccl_ring_search(double busbw_bytes_per_s, bool one_host);
 
+// Channels one call runs on: NCCL's enqueue drops channels while bytes < channels x threads x the
+// protocol's per-thread threshold (LL 512 x 8, x ranks for ring LL; LL128 640 x 8; Simple 512 x 64).
+// protocol: 0 LL, 1 LL128, 2 Simple (NcclProtocol's order).
+int nccl_channels_used(std::int64_t bytes, int protocol, int channels, int ranks, bool ring);
+
 struct RingPipelineInputs {
   double busbw = 0;           // rated ring bottleneck, bytes/s (shared evenly by the channels)
   int channels = 1;           // nccl_ring_channels()

@@ -212,7 +212,9 @@ nlohmann::json Topology::to_json() const {
                          {"b", graph_[l->b].name},
                          {"bandwidth_gbps", l->spec.bandwidth_bytes_per_s / 1e9},
                          {"latency_us", l->spec.latency_s * 1e6}});
-  return {{"name", name_}, {"nodes", nodes}, {"links", out_links}};
+  nlohmann::json out = {{"name", name_}, {"nodes", nodes}, {"links", out_links}};
+  if (issue_mode_ != IssueMode::thread_per_gpu) out["collective_issue"] = issue_mode_name(issue_mode_);
+  return out;
 }
 
 }  // namespace kvsim

@@ -16,7 +16,9 @@
 //   * allreduce_s: NCCL's own cost model (src/graph/tuning.cc) on the graph's numbers: per
 //     algorithm (ring; tree for groups that span hosts) and protocol (LL, LL128, Simple) a base
 //     latency, a per-hop latency by link type and a bandwidth fraction; the fastest combination, as
-//     NCCL's tuner picks it, plus a kernel launch. Measured NCCL data, when attached, overrides.
+//     NCCL's tuner picks it. That is the GPUs' time; a call also needs a host thread to issue it on
+//     every GPU it drives, and calls issued back to back take the longer of the two (CollectiveIssue).
+//     Measured NCCL data, when attached, overrides.
 //
 // Build a Topology with make_topology() (topology_json.cpp) from a scenario's "topology" value; see
 // sim/topology/README.md for the JSON schema and presets.
@@ -32,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/topology/collective_issue.h"
 #include "sim/topology/graph.h"
 
 namespace kvsim {
@@ -52,11 +55,21 @@ enum class NcclProtocol { ll = 0, ll128 = 1, simple = 2 };
 std::string_view nccl_algorithm_name(NcclAlgorithm a);  // "tree", "ring"
 std::string_view nccl_protocol_name(NcclProtocol p);    // "LL", "LL128", "Simple"
 
-// What NCCL's tuner would pick for one collective, and the time it predicts (launch included).
+// Who issues a TP group's collectives: a host thread (process) per GPU, as serving systems and
+// `mpirun` runs do, or one thread for every GPU of the group, as kvsim's runtime without mpirun and
+// the calibration benchmark do. Topology JSON key "collective_issue".
+enum class IssueMode { thread_per_gpu, one_thread };
+std::string_view issue_mode_name(IssueMode m);  // "thread_per_gpu", "one_thread"
+
+// What NCCL's tuner would pick for one collective, and what it takes. `seconds` is the time per call
+// when calls follow each other: the longer of the GPUs' time and the host's issue time.
 struct NcclChoice {
   NcclAlgorithm algorithm = NcclAlgorithm::ring;
   NcclProtocol protocol = NcclProtocol::simple;
-  double seconds = 0;
+  int channels = 0;          // channels the call runs on (NCCL's per-size rule)
+  double gpu_seconds = 0;    // NCCL's model of the collective on the GPUs
+  double issue_seconds = 0;  // host time to issue it (GroupCost::issue)
+  double seconds = 0;        // max(gpu_seconds, issue_seconds)
 };
 
 // The graph-derived inputs of NCCL's cost model for one group (collectives.cpp explains each).
@@ -82,22 +95,24 @@ struct GroupCost {
   double tree_latency_s = 0;        // graph hops of the tree: 2 * (chain * intra hop + depth * inter hop)
   NcclTerms nccl;                   // NCCL cost-model inputs derived from the graph
   MeasuredCurve measured;           // empty: use the model
+  CollectiveIssue issue;            // host cost of issuing a call, per GPU driven
+  int gpus_per_issuing_thread = 1;  // IssueMode: 1, or the group's GPUs for one_thread
 
-  // Time of one algorithm and protocol (launch cost included): NCCL's model, with ring/Simple moving
-  // its bytes at its slice pipeline's rate (ring_pipeline.h); +inf where NCCL would not run that
-  // combination (tree on one host, LL128 over PCIe).
+  // Host time to issue one call on `channels` channels from every thread (they run in parallel).
+  double issue_s(int channels) const;
+  // GPU time of one algorithm and protocol: NCCL's model (its tuner's latency, then the bytes at the
+  // protocol's rate; ring/Simple moves them through its slice pipeline, ring_pipeline.h); +inf where
+  // NCCL would not run that combination (tree on one host, LL128 over PCIe).
   double nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const;
   // NCCL's tuner estimate (its linear model, src/graph/tuning.cc), which is what picks the protocol.
   double nccl_tuner_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const;
   NcclChoice allreduce_choice(std::int64_t bytes) const;  // NCCL tuner's pick, with its time
-  double ring_allreduce_s(std::int64_t bytes) const;  // the tuner's ring protocol, its time
+  double ring_allreduce_s(std::int64_t bytes) const;  // the tuner's ring protocol, its GPU time
   double tree_allreduce_s(std::int64_t bytes) const;  // fastest tree protocol; +inf without a tree
-  double allreduce_s(std::int64_t bytes) const;       // measured if present, else min(ring, tree)
-  double allgather_s(std::int64_t bytes_total) const; // ring, fastest protocol
+  // Per call: measured if present, else allreduce_choice(bytes).seconds.
+  double allreduce_s(std::int64_t bytes) const;
+  double allgather_s(std::int64_t bytes_total) const; // ring, fastest protocol, with its issue time
 };
-
-// Fixed host cost of launching one NCCL collective kernel (collectives.cpp cites where it comes from).
-inline constexpr double kCollectiveLaunchS = 4e-6;
 // NCCL rates a Hopper NVLink at 20.6 GB/s per link and direction (src/graph/topo.h, SM90_NVLINK_BW)
 // where the datasheet says 25 (NVLink 4: 900 GB/s bidirectional over 18 links); NCCL's model
 // multiplies the links it finds by it, so an NVLink in the graph is rated at 20.6 / 25 of its bandwidth.
@@ -149,6 +164,13 @@ class Topology {
     set_measured_allreduce(GroupShape{.gpus = group_size, .hosts = 0}, std::move(points), file, pointer);
   }
 
+  // The host's cost of issuing a collective (a calibration profile's "collective_issue") and who
+  // issues them (the topology JSON's "collective_issue"); group_cost() applies both.
+  void set_collective_issue(const CollectiveIssue& issue) { issue_ = issue; }
+  void set_issue_mode(IssueMode mode) { issue_mode_ = mode; }
+  const CollectiveIssue& collective_issue() const { return issue_; }
+  IssueMode issue_mode() const { return issue_mode_; }
+
   // The explicit JSON form of this graph; make_topology() of it builds the same topology.
   nlohmann::json to_json() const;
 
@@ -170,6 +192,8 @@ class Topology {
   std::vector<int> gpu_nic_;                    // [gpu]: vertex of the NIC NCCL would give it, -1 none
   std::map<std::pair<Vertex, Vertex>, Route> nic_routes_;  // NIC -> NIC over network nodes only
   std::map<GroupShape, MeasuredCurve> measured_;
+  CollectiveIssue issue_;
+  IssueMode issue_mode_ = IssueMode::thread_per_gpu;
 };
 
 // Build from a scenario's "topology" value: a preset name, {"preset": ..., overrides}, or the explicit

@@ -2,6 +2,7 @@
 //   "hgx-h200-8"                                     a preset by name
 //   {"preset": "multi-node", "nodes": 4, ...}        a preset with overrides
 //   {"name": ..., "nodes": [...], "links": [...]}    an explicit graph
+// Every object form also takes "collective_issue": "thread_per_gpu" (default) or "one_thread".
 // Every rejection is an InputError at the exact JSON pointer of the offending value.
 #include <algorithm>
 #include <map>
@@ -126,8 +127,10 @@ std::vector<std::string> server_keys(ServerKind kind) {
   return {};
 }
 
-// A server preset: a name, or {"preset": name, overrides}.
-ServerParams read_server(const json& value, const std::string& file, const std::string& pointer, std::string* name) {
+// A server preset: a name, or {"preset": name, overrides}. top_level: the scenario's topology itself
+// (which may say "collective_issue"), not a cluster's "node".
+ServerParams read_server(const json& value, const std::string& file, const std::string& pointer, std::string* name,
+                         bool top_level) {
   const json& name_value = value.is_object() && value.contains("preset") ? value.at("preset") : value;
   const std::string name_pointer = value.is_object() ? child(pointer, "preset") : pointer;
   ServerParams p;
@@ -136,7 +139,9 @@ ServerParams read_server(const json& value, const std::string& file, const std::
                      describe(name_value));
   *name = name_value.get<std::string>();
   if (!value.is_object()) return p;
-  const ObjectReader r(value, file, pointer, server_keys(p.kind));
+  std::vector<std::string> keys = server_keys(p.kind);
+  if (top_level) keys.push_back("collective_issue");
+  const ObjectReader r(value, file, pointer, keys);
   p.gpus = r.integer("gpus", p.gpus, 1, 1024);
   p.gpus_per_switch = r.integer("gpus_per_switch", p.gpus_per_switch, 1, 64);
   p.switches_per_socket = r.integer("switches_per_socket", p.switches_per_socket, 1, 64);
@@ -153,10 +158,10 @@ Topology read_cluster(const json& value, const std::string& file, const std::str
                       const std::string& preset) {
   const ObjectReader r(value, file, pointer,
                        {"preset", "nodes", "node", "nic", "rail_optimized", "nic_gbps", "nic_latency_us",
-                        "switch_latency_us", "oversubscription"});
+                        "switch_latency_us", "oversubscription", "collective_issue"});
   ClusterParams c;  // defaults are ib-2node-hgx
   c.nodes = r.integer("nodes", c.nodes, 1, 4096);
-  if (r.has("node")) c.server = read_server(value.at("node"), file, r.at("node"), &c.server_preset);
+  if (r.has("node")) c.server = read_server(value.at("node"), file, r.at("node"), &c.server_preset, false);
   else server_preset(c.server_preset, &c.server);
   if (r.has("nic")) c.nic = r.string("nic", {"ib-ndr-400", "roce-400"}) == "ib-ndr-400" ? NicKind::ib_ndr_400
                                                                                           : NicKind::roce_400;
@@ -173,7 +178,7 @@ Topology read_cluster(const json& value, const std::string& file, const std::str
 }
 
 Topology read_explicit(const json& value, const std::string& file, const std::string& pointer) {
-  const ObjectReader r(value, file, pointer, {"name", "nodes", "links"});
+  const ObjectReader r(value, file, pointer, {"name", "nodes", "links", "collective_issue"});
   const std::string name = r.has("name") ? r.string("name") : "custom";
   const json& nodes = r.required("nodes");
   if (!nodes.is_array() || nodes.empty())
@@ -221,7 +226,9 @@ Topology read_explicit(const json& value, const std::string& file, const std::st
 
 }  // namespace
 
-Topology make_topology(const json& config, const std::string& file, const std::string& pointer) {
+namespace {
+
+Topology read_topology(const json& config, const std::string& file, const std::string& pointer) {
   if (config.is_string() || (config.is_object() && config.contains("preset"))) {
     const json& name_value = config.is_string() ? config : config.at("preset");
     const std::string name_pointer = config.is_string() ? pointer : child(pointer, "preset");
@@ -232,11 +239,26 @@ Topology make_topology(const json& config, const std::string& file, const std::s
     if (name == "multi-node" || name == "ib-2node-hgx")
       return read_cluster(config.is_string() ? json::object({{"preset", name}}) : config, file, pointer, name);
     std::string server_name;
-    const ServerParams p = read_server(config, file, pointer, &server_name);
+    const ServerParams p = read_server(config, file, pointer, &server_name, true);
     return Topology(server_name, build_server(p), file, pointer);
   }
   if (config.is_object()) return read_explicit(config, file, pointer);
   throw InputError(file, pointer, "a topology preset name or an object", describe(config));
+}
+
+}  // namespace
+
+Topology make_topology(const json& config, const std::string& file, const std::string& pointer) {
+  Topology topology = read_topology(config, file, pointer);
+  // Who issues the collectives (topology.h, IssueMode); a key of every object form.
+  if (config.is_object() && config.contains("collective_issue")) {
+    const json& v = config.at("collective_issue");
+    const std::vector<std::string> modes = {"thread_per_gpu", "one_thread"};
+    if (!v.is_string() || !std::count(modes.begin(), modes.end(), v.get<std::string>()))
+      throw InputError(file, child(pointer, "collective_issue"), "one of " + join(modes), describe(v));
+    topology.set_issue_mode(v.get<std::string>() == "one_thread" ? IssueMode::one_thread : IssueMode::thread_per_gpu);
+  }
+  return topology;
 }
 
 }  // namespace kvsim

@@ -134,3 +134,23 @@ TEST_CASE("a graph without GPUs is rejected") {
   const json config = {{"nodes", {{{"id", "sw"}, {"kind", "nvswitch"}}}}, {"links", json::array()}};
   CHECK(contains(error_of(config), "/topology/nodes: expected at least one node of kind \"gpu\", found none"));
 }
+
+TEST_CASE("collective_issue: one of two modes, on the scenario's topology only") {
+  json config = three_gpus();
+  config["collective_issue"] = "one_thread";
+  CHECK(make_topology(config, "s.json", "/topology").issue_mode() == kvsim::IssueMode::one_thread);
+  CHECK(make_topology(three_gpus(), "s.json", "/topology").issue_mode() == kvsim::IssueMode::thread_per_gpu);
+  config["collective_issue"] = "one_process";
+  CHECK(contains(error_of(config),
+                 "s.json: /topology/collective_issue: expected one of thread_per_gpu, one_thread, found \"one_process\""));
+  CHECK(contains(error_of({{"preset", "hgx-h200-8"}, {"collective_issue", 1}}), "/topology/collective_issue: expected one of"));
+  CHECK(make_topology(json{{"preset", "multi-node"}, {"collective_issue", "one_thread"}}, "s.json", "/topology")
+            .issue_mode() == kvsim::IssueMode::one_thread);
+  // Inside a cluster's "node" it would say nothing about the scenario: rejected as an unknown key.
+  CHECK(contains(error_of({{"preset", "multi-node"}, {"node", {{"preset", "hgx-h200-8"}, {"collective_issue", "one_thread"}}}}),
+                 "/topology/node/collective_issue: expected one of the keys"));
+  // The explicit form round-trips it.
+  config["collective_issue"] = "one_thread";
+  const auto t = make_topology(config, "s.json", "/topology");
+  CHECK(make_topology(t.to_json(), "s.json", "/topology").issue_mode() == kvsim::IssueMode::one_thread);
+}
