@@ -15,6 +15,9 @@
 # KVSIM_CALIB_STAGES (default "build gemm ops attention prefill allreduce fit") picks stages; the
 # build stage builds only the benchmarks of the stages picked. KVSIM_BENCH_FILTER_<stage> (e.g.
 # KVSIM_BENCH_FILTER_attention='^(decode|avl_sparse)/') passes --benchmark_filter to that stage.
+# KVSIM_ISSUE_TOPOLOGY=<preset> (the machine's topology, e.g. nvlink-2) also fits the N-GPU profile's
+# collective_issue from allreduce.json's enqueue_seconds (kvsim-fit --issue-from; one process here,
+# calibration/nccl/run_allreduce_repeats.sh runs several, whose floor is steadier).
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0), as the shared GPU hosts require.
 set -uo pipefail
 OUT=${1:?usage: run_calibration.sh OUT_DIR [PROFILE_NAME]}
@@ -115,7 +118,9 @@ if has fit; then
   SINGLE=$(ls "$OUT"/{gemm,ops,attention,prefill}.json 2>/dev/null)
   say "fit $NAME"
   $FIT --env "$OUT/env.json" --gpus 1 --skip-op allreduce --out "$OUT/$NAME-1gpu.json" $SINGLE | tee -a "$LOG"
+  ISSUE=()
+  [[ -n ${KVSIM_ISSUE_TOPOLOGY:-} ]] && ISSUE=(--issue-from "$OUT/allreduce.json" --issue-topology "$KVSIM_ISSUE_TOPOLOGY")
   [[ -f "$OUT/allreduce.json" ]] &&
-    $FIT --env "$OUT/env.json" --gpus "$GPUS" --out "$OUT/$NAME-${GPUS}gpu.json" $SINGLE "$OUT/allreduce.json" | tee -a "$LOG"
+    $FIT --env "$OUT/env.json" --gpus "$GPUS" --out "$OUT/$NAME-${GPUS}gpu.json" "${ISSUE[@]}" $SINGLE "$OUT/allreduce.json" | tee -a "$LOG"
 fi
 say "done: $(ls "$OUT")"

@@ -63,6 +63,8 @@
 // calibration profile (kvsim-fit --issue-from: bench_allreduce's enqueue_seconds, the host time per
 // call while the GPUs are held); on 2 x H200 that host time is 12.0 us at 1 channel and 13.9 at 24
 // for one thread driving both GPUs, and up to 1 MiB it, not the GPUs, sets the host-clock curve.
+// Only that configuration was measured: that the cost grows with the GPUs one thread drives, and
+// that a thread per GPU pays one GPU's share, is this model's assumption.
 #include <algorithm>
 #include <cmath>
 #include <limits>

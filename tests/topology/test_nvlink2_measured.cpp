@@ -144,7 +144,7 @@ TEST_CASE("issue 8: nvlink-2 predicts the profile's measured all-reduce within 1
 
 // The host clock is not reproducible where the host sets the pace: ten processes on one machine read
 // 12.0-18.4 us at 1 KiB and 13.9-21.7 us at 1 MiB; from 2 MiB, where the GPUs do, they agree within
-// 2%. The model predicts the host's floor, so it is held to the fastest process at every size and to
+// 2.5%. The model predicts the host's floor, so it is held to the fastest process at every size and to
 // the median only where the GPUs set the pace.
 TEST_CASE("nvlink-2 against ten processes of run9: the fastest at every size, the median from 2 MiB") {
   const kvsim::GroupCost cost = measured_setup();
