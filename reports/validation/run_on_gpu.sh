@@ -31,7 +31,9 @@ json.dump({
   "gpu": sh("nvidia-smi --query-gpu=name --format=csv,noheader | paste -sd, -"),
   "driver": sh("nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1"),
   "nvcc": sh("nvcc --version | tail -2 | head -1"),
-  "nccl": sh("python3 -c 'import torch; print(\".\".join(map(str, torch.cuda.nccl.version())))'"),
+  # NCCL from its header (the library kvsim links); PyTorch's own copy may differ.
+  "nccl": sh("h=$(ls /usr/include/nccl.h /usr/local/cuda/include/nccl.h 2>/dev/null | head -1); "
+             "[ -n \"$h\" ] && awk '/#define NCCL_(MAJOR|MINOR|PATCH) /{v[$2]=$3} END{print v[\"NCCL_MAJOR\"]\".\"v[\"NCCL_MINOR\"]\".\"v[\"NCCL_PATCH\"]}' \"$h\""),
   "cmake": sh("cmake --version | head -1"),
   "commit": sh("echo ${KVSIM_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"),
   "nccl_nvls_enable": "0",
