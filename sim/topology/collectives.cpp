@@ -329,20 +329,26 @@ double GroupCost::issue_s(int channels) const {
   return gpus_per_issuing_thread * (issue.per_gpu_s + issue.per_gpu_channel_s * channels);
 }
 
-double GroupCost::nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
-  if (shape.gpus <= 1 || bytes <= 0) return 0;
+namespace {
+
+// One all-reduce algorithm and protocol; `pipelined`: ring/Simple through its slice pipeline (the
+// execution time) rather than NCCL's linear tuner model.
+double allreduce_s_of(const GroupCost& c, std::int64_t bytes, NcclAlgorithm a, NcclProtocol p, bool pipelined) {
+  if (c.shape.gpus <= 1 || bytes <= 0) return 0;
   const int pi = static_cast<int>(p);
-  if (a == NcclAlgorithm::tree) return nccl_tree_s(*this, bytes, pi);
-  const int n_inter = shape.hosts > 1 ? 2 * (shape.hosts - 1) : 0;
-  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true, true);
+  if (a == NcclAlgorithm::tree) return nccl_tree_s(c, bytes, pi);
+  const int n_inter = c.shape.hosts > 1 ? 2 * (c.shape.hosts - 1) : 0;
+  return nccl_ring_s(c, static_cast<double>(bytes), pi, 2 * (c.shape.gpus - 1), n_inter, true, pipelined);
+}
+
+}  // namespace
+
+double GroupCost::nccl_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
+  return allreduce_s_of(*this, bytes, a, p, true);
 }
 
 double GroupCost::nccl_tuner_allreduce_s(std::int64_t bytes, NcclAlgorithm a, NcclProtocol p) const {
-  if (shape.gpus <= 1 || bytes <= 0) return 0;
-  const int pi = static_cast<int>(p);
-  if (a == NcclAlgorithm::tree) return nccl_tree_s(*this, bytes, pi);
-  const int n_inter = shape.hosts > 1 ? 2 * (shape.hosts - 1) : 0;
-  return nccl_ring_s(*this, static_cast<double>(bytes), pi, 2 * (shape.gpus - 1), n_inter, true, false);
+  return allreduce_s_of(*this, bytes, a, p, false);
 }
 
 // NCCL's tuner picks with its linear model; the time reported is how long that choice then takes.
